@@ -1,0 +1,278 @@
+"""From evidence to a cited answer: evidence selection, extractive composition, LLM answers,
+citation resolution and number verification. Refusal is decided here, in code.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from . import prompts
+from .lexical import SwedishTokenizer, words
+from .llm import LLM
+from .records import Cell, Citation, Context, DocumentInfo
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9•–\-])|\s+(?=•)")
+_NUMBER = re.compile(r"(?<![\w,.])[-−–]?\d{1,3}(?:[ \u00a0]\d{3})+(?:[,.]\d+)?(?![\w])|(?<![\w,.])[-−–]?\d+(?:[,.]\d+)?(?![\w])")
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+_YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+_ENGLISH_WORDS = {"what", "which", "who", "how", "is", "are", "the", "of", "does", "did", "many", "much",
+                  "target", "about", "when", "where", "why", "for", "and", "according", "value", "year"}
+_SWEDISH_WORDS = {"vad", "vilka", "vilken", "vem", "hur", "är", "och", "för", "det", "som", "enligt", "många",
+                  "mycket", "när", "var", "varför", "om", "målvärdet", "året", "av", "till", "i", "på", "ska"}
+# Question words that carry no topic; they must not make a passage look relevant.
+_QUESTION_NOISE = {
+    "vad", "vilk", "vilken", "vilket", "vilka", "vem", "hur", "stor", "stort", "många", "mycket", "finn",
+    "finns", "står", "sägs", "säger", "enligt", "dokument", "dokumenten", "region", "regionen", "kronoberg",
+    "kronobergs", "what", "which", "who", "how", "many", "much", "does", "say", "says", "according",
+    "document", "documents", "kronoberg's", "regional", "värde", "värdet", "ange", "beskriv", "berätt",
+}
+NUMERIC_CUES = re.compile(
+    r"målvärde|mål\b|utfall|budget|mnkr|mkr|miljon|procent|%|hur många|hur stor|hur mycket|andel|antal|"
+    r"ram|prognos|resultat|kostnad|intäkt|skattesats|target|how many|how much|share|percent|amount|"
+    r"outcome|forecast|value|\b20\d\d\b",
+    re.IGNORECASE,
+)
+
+
+def detect_language(text: str) -> str:
+    tokens = words(text)
+    english = sum(t in _ENGLISH_WORDS for t in tokens)
+    swedish = sum(t in _SWEDISH_WORDS for t in tokens) + 2 * len(re.findall(r"[åäö]", text.lower()))
+    return "en" if english > swedish else "sv"
+
+
+def is_numeric_question(text: str) -> bool:
+    return bool(NUMERIC_CUES.search(text))
+
+
+def question_years(text: str) -> set[str]:
+    return set(_YEAR.findall(text))
+
+
+@dataclass
+class Evidence:
+    """One citable piece: a sentence of a passage or a table cell."""
+
+    text: str
+    info: DocumentInfo
+    section: str
+    line_start: int
+    line_end: int
+    page: int | None
+    score: float
+    cell: Cell | None = None
+    caption: str = ""
+
+    def citation(self, n: int) -> Citation:
+        return Citation(n=n, file=self.info.file, source_file=self.info.source_file, title=self.info.title,
+                        cite=self.info.cite, kind_label=self.info.kind_label, section=self.section,
+                        line_start=self.line_start, line_end=self.line_end, page=self.page, quote=self.text)
+
+
+@dataclass
+class Draft:
+    text: str
+    evidence: list[Evidence]
+    refused: bool
+    verification: str = "not_needed"
+    notice: str = ""
+    cells: list[Cell] = field(default_factory=list)
+
+
+# --- evidence -----------------------------------------------------------------------------
+
+class Scorer:
+    """IDF-weighted coverage of the question's content words by a piece of text."""
+
+    def __init__(self, tokenizer: SwedishTokenizer, document_frequency: dict[str, int], n_docs: int) -> None:
+        self.tokenizer = tokenizer
+        self.df = document_frequency
+        self.n = max(n_docs, 1)
+
+    def idf(self, token: str) -> float:
+        return math.log(1 + self.n / (1 + self.df.get(token, 0)))
+
+    def query_terms(self, question: str) -> dict[str, float]:
+        content = [w for w in words(question) if w not in _QUESTION_NOISE]
+        terms: dict[str, float] = {}
+        for token in self.tokenizer.tokens(" ".join(content)):
+            if token not in _QUESTION_NOISE:
+                terms[token] = self.idf(token)
+        return terms
+
+    def coverage(self, terms: dict[str, float], text: str, context_text: str = "") -> float:
+        if not terms:
+            return 0.0
+        own = set(self.tokenizer.tokens(text))
+        around = set(self.tokenizer.tokens(context_text)) if context_text else set()
+        got = sum(w if t in own else 0.5 * w if t in around else 0.0 for t, w in terms.items())
+        return got / sum(terms.values())
+
+
+def split_sentences(context: Context) -> list[tuple[str, int, int]]:
+    """Sentences of a passage with the source lines they span."""
+    chunk = context.chunk
+    texts = chunk.text.split("\n")
+    numbers = list(chunk.lines) if len(chunk.lines) == len(texts) else list(range(chunk.line_start, chunk.line_start + len(texts)))
+    joined, offsets = "", []
+    for no, text in zip(numbers, texts):
+        offsets.append((len(joined), no))
+        joined += text + " "
+    sentences = []
+    start = 0
+    for match in list(_SENTENCE_END.finditer(joined)) + [None]:
+        end = match.start() if match else len(joined)
+        sentence = joined[start:end].strip()
+        if len(sentence) >= 3:
+            sentences.append((sentence, _line_at(offsets, start), _line_at(offsets, max(start, end - 1))))
+        start = match.end() if match else end
+    return sentences
+
+
+def _line_at(offsets: list[tuple[int, int]], position: int) -> int:
+    line = offsets[0][1]
+    for offset, no in offsets:
+        if offset > position:
+            break
+        line = no
+    return line
+
+
+def rank_sentences(question: str, contexts: list[Context], scorer: Scorer) -> list[Evidence]:
+    terms = scorer.query_terms(question)
+    years = question_years(question)
+    ranked: list[Evidence] = []
+    for rank, context in enumerate(contexts):
+        heading = " ".join(context.chunk.section)
+        sentences = split_sentences(context)
+        for i, (sentence, first, last) in enumerate(sentences):
+            neighbours = " ".join(s for s, _, _ in sentences[max(0, i - 1): i + 2])
+            score = scorer.coverage(terms, sentence, heading + " " + neighbours)
+            if years and not years & set(_YEAR.findall(sentence)):
+                score *= 0.6
+            score += 0.1 * context.dense - 0.01 * rank
+            if sentence.endswith(":") and i + 1 < len(sentences):  # "År 2028 ska:" needs what follows
+                nxt, _, nxt_last = sentences[i + 1]
+                sentence, last = f"{sentence} {nxt}", nxt_last
+            page = context.chunk.page_start
+            ranked.append(Evidence(sentence, context.info, context.chunk.section_label, first, last, page, score))
+    ranked.sort(key=lambda e: -e.score)
+    return ranked
+
+
+def cell_evidence(hits, quotes: dict[tuple[str, int], str]) -> list[Evidence]:
+    evidence = []
+    for hit in hits:
+        cell, table = hit.cell, hit.table
+        quote = quotes.get((cell.file, cell.line), cell.value_text)
+        section = " > ".join(filter(None, (table.caption, cell.row)))
+        evidence.append(Evidence(quote, hit.info, section, cell.line, cell.line, cell.page, hit.score,
+                                 cell=cell, caption=table.caption))
+    return evidence
+
+
+# --- extractive answers -------------------------------------------------------------------
+
+def format_cell_value(cell: Cell) -> str:
+    parts = [cell.comparator, cell.value_text.strip(), cell.unit if cell.unit and cell.unit not in cell.value_text else ""]
+    return " ".join(p for p in parts if p)
+
+
+def compose_table_answer(cells: list[Evidence], lang: str) -> Draft:
+    """Values grouped by document; more than one document means the documents disagree or differ."""
+    by_doc: dict[str, list[Evidence]] = {}
+    for ev in cells:
+        by_doc.setdefault(ev.info.file, []).append(ev)
+    lines, used = [], []
+    if len(by_doc) > 1 and len({format_cell_value(e.cell) for e in cells}) > 1:
+        lines.append(prompts.CONFLICT_INTRO[lang])
+    for group in by_doc.values():
+        info = group[0].info
+        kind = info.kind_label_en if lang == "en" and info.kind_label_en else info.kind_label
+        values = []
+        for ev in group:
+            used.append(ev)
+            value = format_cell_value(ev.cell)
+            if ev.cell.uncertain:
+                value += " " + prompts.UNCERTAIN_CELL[lang]
+            values.append(prompts.TABLE_VALUE[lang].format(row=ev.cell.row, column=ev.cell.column, value=value,
+                                                           n=len(used)))
+        lines.append(prompts.ACCORDING_TO[lang].format(cite=info.cite, kind=kind) + " " + "; ".join(values) + ".")
+    return Draft("\n".join(lines), used, refused=False, cells=[e.cell for e in used])
+
+
+def compose_sentence_answer(sentences: list[Evidence], lang: str) -> Draft:
+    lines = []
+    for n, ev in enumerate(sentences, start=1):
+        kind = ev.info.kind_label_en if lang == "en" and ev.info.kind_label_en else ev.info.kind_label
+        lines.append(prompts.ACCORDING_TO[lang].format(cite=ev.info.cite, kind=kind) + f" {ev.text} [{n}]")
+    return Draft("\n".join(lines), sentences, refused=False)
+
+
+def refusal(nearest: list[Evidence], lang: str) -> Draft:
+    text = prompts.REFUSAL[lang]
+    return Draft(text, nearest, refused=True)
+
+
+# --- LLM answers --------------------------------------------------------------------------
+
+def llm_messages(question: str, evidence: list[Evidence], lang: str) -> list[dict[str, str]]:
+    items = []
+    for n, ev in enumerate(evidence, start=1):
+        text = ev.text
+        if ev.cell is not None:
+            text = f"{ev.cell.row}, {ev.cell.column}: {format_cell_value(ev.cell)} (tabell: {ev.caption})"
+        items.append(prompts.EVIDENCE_ITEM.format(n=n, cite=ev.info.cite, kind=ev.info.kind_label,
+                                                  section=ev.section or "–", text=text))
+    system = prompts.SYSTEM + (prompts.SYSTEM_EN_SUFFIX if lang == "en" else "")
+    user = prompts.USER.format(evidence="\n\n".join(items), question=question)
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def stream_llm(llm: LLM, question: str, evidence: list[Evidence], lang: str, max_tokens: int) -> Iterator[str]:
+    yield from llm.stream(llm_messages(question, evidence, lang), max_tokens)
+
+
+def normalise_number(text: str) -> str:
+    text = text.replace("\u00a0", "").replace(" ", "").replace("−", "-").replace("–", "-").replace(".", ",")
+    return text.lstrip("-")
+
+
+def numbers_in(text: str) -> set[str]:
+    return {normalise_number(m.group(0)) for m in _NUMBER.finditer(_MARKER.sub(" ", text))}
+
+
+def unsupported_numbers(answer: str, evidence_texts: list[str], question: str) -> set[str]:
+    supported = numbers_in(question)
+    for text in evidence_texts:
+        supported |= numbers_in(text)
+    return {n for n in numbers_in(answer) if n not in supported and n.rstrip("0").rstrip(",") not in supported}
+
+
+def resolve_citations(text: str, evidence: list[Evidence]) -> tuple[str, list[Evidence]]:
+    """Keep markers that point at evidence, renumber them 1..k in order of use, drop invented ones."""
+    order: list[int] = []
+
+    def renumber(match: re.Match) -> str:
+        n = int(match.group(1))
+        if not 1 <= n <= len(evidence):
+            return ""
+        if n not in order:
+            order.append(n)
+        return f"[{order.index(n) + 1}]"
+
+    cleaned = _MARKER.sub(renumber, text)
+    cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
+    return cleaned, [evidence[n - 1] for n in order]
+
+
+def evidence_texts(evidence: list[Evidence]) -> list[str]:
+    out = []
+    for ev in evidence:
+        out.append(ev.text)
+        if ev.cell is not None:
+            out.append(ev.cell.value_text)
+    return out

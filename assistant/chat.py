@@ -1,0 +1,268 @@
+"""The assistant: one object the CLI, the app and the evaluation use.
+
+    assistant = Assistant.load(settings)
+    answer = assistant.ask("Vad är målvärdet för sjukfrånvaro 2028?", history=[])
+    for event in assistant.ask_stream(question, history): ...
+
+A question is checked, rewritten into a standalone question when it is a follow-up, answered
+from hybrid retrieval and the table store, and returned with resolved citations. Conversations
+keep no state here: the caller passes the history, so two conversations never share anything.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterator
+
+from . import prompts
+from .answer import (Draft, Evidence, Scorer, cell_evidence, compose_sentence_answer, compose_table_answer,
+                     detect_language, evidence_texts, is_numeric_question, question_years, rank_sentences,
+                     refusal, resolve_citations, stream_llm, unsupported_numbers)
+from .embedding import Embedder, make_embedder
+from .index import Index, IndexError_, live_build
+from .lexical import words
+from .llm import LLM, LLMUnavailable, make_llm
+from .records import Answer
+from .retrieval import RetrievalParams, retrieve
+from .settings import Settings
+from .vectorstore import VectorStoreError
+
+ANSWER_THRESHOLD = 0.55  # sentence evidence below this coverage is not an answer
+SECOND_SOURCE_RATIO = 0.9
+CELL_RATIO = 0.85
+MAX_CELLS = 6
+
+_FOLLOW_UP_START = re.compile(
+    r"^(och|men|samt|än|hur är det med|hur blir det med|vad gäller|gäller det|samma|and|but|what about|how about|"
+    r"and for|same for|then)\b", re.IGNORECASE)
+_PRONOUNS = {"det", "den", "dem", "dessa", "detta", "denna", "där", "it", "that", "this", "they", "those", "there"}
+_FILLER = re.compile(r"^(och|men|samt|and|but|what about|how about|hur är det med|vad gäller)\s+", re.IGNORECASE)
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+class AssistantUnavailable(RuntimeError):
+    """The assistant cannot start; the message says which command fixes it."""
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    kind: str  # draft | delta | final
+    text: str = ""
+    answer: Answer | None = None
+
+
+def clean_question(question: str) -> str:
+    question = _INVISIBLE.sub("", question or "")
+    question = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in question)
+    return re.sub(r"\s+", " ", question).strip()
+
+
+def input_problem(question: str, limit: int) -> str | None:
+    if not question:
+        return prompts.INPUT_EMPTY
+    if len(question) > limit:
+        return prompts.INPUT_TOO_LONG.format(n=len(question), limit=limit)
+    if not any(c.isalnum() for c in question):
+        return prompts.INPUT_NO_TEXT
+    return None
+
+
+def is_follow_up(question: str) -> bool:
+    tokens = words(question)
+    return bool(_FOLLOW_UP_START.match(question)) or len(tokens) <= 3 or bool(_PRONOUNS & set(tokens)) and len(tokens) <= 7
+
+
+def standalone_question(question: str, history: list[dict[str, str]]) -> str:
+    """Rewrite a follow-up ("och 2027?") into a standalone question from the last user turn."""
+    previous = next((t["content"] for t in reversed(history) if t.get("role") == "user" and t.get("content")), "")
+    if not previous or not is_follow_up(question):
+        return question
+    new_years = question_years(question)
+    base = previous
+    if new_years and question_years(base):
+        base = re.sub(r"\b(19[89]\d|20[0-4]\d)\b", sorted(new_years)[0], base)
+    rest = _FILLER.sub("", question).strip(" ?.!")
+    for year in new_years:
+        rest = rest.replace(year, "")
+    rest = rest.strip(" ?.!,")
+    return f"{base.rstrip(' ?')} – {rest}?" if rest else base
+
+
+class Assistant:
+    def __init__(self, settings: Settings, index: Index, embedder: Embedder, llm: LLM | None) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.llm = llm
+        self._lock = threading.Lock()
+        self._use(index)
+
+    @classmethod
+    def load(cls, settings: Settings, embedder: Embedder | None = None, llm: LLM | None = None) -> "Assistant":
+        try:
+            index = Index.open(settings)
+        except (IndexError_, VectorStoreError) as exc:
+            raise AssistantUnavailable(str(exc)) from exc
+        if llm is None and settings.mode != "extractive":
+            try:
+                llm = make_llm(settings)
+            except LLMUnavailable as exc:
+                raise AssistantUnavailable(str(exc)) from exc
+        return cls(settings, index, embedder or make_embedder(settings), llm)
+
+    def _use(self, index: Index) -> None:
+        from .tables import TableStore
+
+        self.index = index
+        self.tables = TableStore.open(index.tables_path)
+        self.lines = {(c.file, no): text for c in index.chunks.values()
+                      for no, text in zip(c.lines, c.text.split("\n"))}
+        df: dict[str, int] = {}
+        for chunk in index.chunks.values():
+            for token in set(index.bm25.tokenizer.tokens(chunk.text)):
+                df[token] = df.get(token, 0) + 1
+        self.scorer = Scorer(index.bm25.tokenizer, df, len(index.chunks))
+
+    def _refresh(self) -> None:
+        """Pick up a new build after `ingest` without restarting the app."""
+        current = live_build(self.settings)
+        if current and current != self.index.directory:
+            with self._lock:
+                if current != self.index.directory:
+                    try:
+                        self._use(Index.open(self.settings))
+                    except (IndexError_, VectorStoreError):
+                        pass  # keep answering from the build we have
+
+    @property
+    def documents(self):
+        return self.index.documents
+
+    def ask(self, question: str, history: list[dict[str, str]] | None = None,
+            documents: list[str] | None = None, mode: str | None = None) -> Answer:
+        final = None
+        for event in self.ask_stream(question, history, documents, mode):
+            if event.kind == "final":
+                final = event.answer
+        assert final is not None
+        return final
+
+    def ask_stream(self, question: str, history: list[dict[str, str]] | None = None,
+                   documents: list[str] | None = None, mode: str | None = None) -> Iterator[StreamEvent]:
+        started = time.perf_counter()
+        mode = mode or self.settings.mode
+        question = clean_question(question)
+        problem = input_problem(question, self.settings.max_question_chars)
+        if problem:
+            yield StreamEvent("final", answer=Answer(question, problem, refused=True, mode="input",
+                                                     verification="not_needed"))
+            return
+        self._refresh()
+        history = _bounded(history or [], self.settings.history_turns)
+        standalone = standalone_question(question, history)
+        lang = detect_language(question)
+        files = documents or self._documents_named_in(question) or self._documents_named_in(standalone)
+        timings: dict[str, float] = {}
+
+        t = time.perf_counter()
+        contexts = retrieve(self.index, self.embedder, standalone, self._retrieval_params(), files)
+        timings["retrieval_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        cells = self._cells(standalone, files) if is_numeric_question(standalone) else []
+        timings["tables_s"] = time.perf_counter() - t
+        sentences = rank_sentences(standalone, contexts, self.scorer)
+        draft = self._extractive(cells, sentences, lang)
+
+        def finish(d: Draft, used_mode: str) -> Answer:
+            text, used = resolve_citations(d.text, d.evidence) if not d.refused else (d.text, d.evidence[:3])
+            if d.refused and used:
+                text = text + "\n" + prompts.NEAREST[lang] + " " + " ".join(
+                    f"[{n}]" for n in range(1, len(used) + 1))
+            timings["total_s"] = time.perf_counter() - started
+            return Answer(question=question, text=text, refused=d.refused, mode=used_mode,
+                          citations=[e.citation(n) for n, e in enumerate(used, start=1)], contexts=contexts,
+                          cells=[e.cell for e in used if e.cell is not None], standalone_question=standalone,
+                          verification=d.verification, notice=d.notice, timings=timings)
+
+        if mode == "extractive" or draft.refused or self.llm is None:
+            yield StreamEvent("final", answer=finish(draft, "extractive"))
+            return
+        # What is known already (table values, sources) is shown before the model's prose arrives.
+        yield StreamEvent("draft", text=draft.text, answer=finish(draft, "extractive"))
+        evidence = (draft.evidence + [s for s in sentences if s not in draft.evidence])[:5]
+        parts: list[str] = []
+        t = time.perf_counter()
+        try:
+            for delta in stream_llm(self.llm, standalone, evidence, lang, self.settings.llm_max_tokens):
+                parts.append(delta)
+                yield StreamEvent("delta", text=delta)
+        except LLMUnavailable:
+            draft.notice, draft.verification = prompts.NOTICE_LLM_DOWN, "llm_unavailable"
+            timings["generation_s"] = time.perf_counter() - t
+            yield StreamEvent("final", answer=finish(draft, "extractive"))
+            return
+        timings["generation_s"] = time.perf_counter() - t
+        checked = verify_generated("".join(parts), evidence, draft, standalone)
+        yield StreamEvent("final", answer=finish(checked, mode if checked.verification == "passed" else "extractive"))
+
+    def _retrieval_params(self) -> RetrievalParams:
+        s = self.settings
+        return RetrievalParams(top_k=s.top_k, dense_k=s.dense_k, bm25_k=s.bm25_k, rrf_k=s.rrf_k)
+
+    def _documents_named_in(self, question: str) -> list[str]:
+        lowered = question.lower()
+        return [f for f, info in self.index.documents.items() if any(a.lower() in lowered for a in info.aliases)]
+
+    def _cells(self, question: str, files: list[str] | None) -> list[Evidence]:
+        years = sorted(question_years(question))
+        hits = []
+        for document in files or [None]:
+            if years:
+                for year in years:
+                    hits += self.tables.lookup(question, year=int(year), document=document, limit=MAX_CELLS)
+            else:
+                hits += self.tables.lookup(question, document=document, limit=MAX_CELLS)
+        hits.sort(key=lambda h: -h.score)
+        if not hits:
+            return []
+        top = hits[0].score
+        chosen = [h for h in hits if h.score >= CELL_RATIO * top][:MAX_CELLS]
+        quotes = {k: v for k, v in self.lines.items()}
+        return cell_evidence(chosen, quotes)
+
+    def _extractive(self, cells: list[Evidence], sentences: list[Evidence], lang: str) -> Draft:
+        if cells and cells[0].score >= self._cell_threshold():
+            return compose_table_answer(cells, lang)
+        if sentences and sentences[0].score >= ANSWER_THRESHOLD:
+            best = sentences[0]
+            chosen = [best]
+            for other in sentences[1:]:
+                if other.info.file != best.info.file and other.score >= SECOND_SOURCE_RATIO * best.score:
+                    chosen.append(other)
+                    break
+            return compose_sentence_answer(chosen, lang)
+        return refusal(sentences[:3], lang)
+
+    def _cell_threshold(self) -> float:
+        from .tables import STRONG_MATCH
+
+        return STRONG_MATCH
+
+
+def verify_generated(text: str, evidence: list[Evidence], draft: Draft, question: str) -> Draft:
+    """Every number in the model's answer must stand in the evidence it cites; else the extractive draft."""
+    cited_text, cited = resolve_citations(text, evidence)
+    if not cited or unsupported_numbers(cited_text, evidence_texts(cited), question):
+        draft.verification = "replaced_by_extractive"
+        draft.notice = prompts.NOTICE_REPLACED
+        return draft
+    return Draft(text, evidence, refused=False, verification="passed")
+
+
+def _bounded(history: list[dict[str, str]], turns: int) -> list[dict[str, str]]:
+    valid = [t for t in history if isinstance(t, dict) and t.get("role") in ("user", "assistant")
+             and isinstance(t.get("content"), str)]
+    return valid[-2 * turns:]

@@ -1,0 +1,153 @@
+"""Command line: a thin layer over the Python API.
+
+    python -m assistant ingest                 build or update the index
+    python -m assistant ask "fråga" [--json]   answer one question
+    python -m assistant chat                   a conversation in the terminal
+    python -m assistant tables list|show|find|export
+    python -m assistant models                 prepare the embedded models (done by setup)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .offline import enforce_offline
+from .settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m assistant", description="Kronoberg-assistenten")
+    parser.add_argument("--config", type=Path, help="TOML-fil med inställningar")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="bygg eller uppdatera indexet från corpus/")
+    ingest.add_argument("--quiet", action="store_true", help="ingen förloppsindikator")
+
+    ask = sub.add_parser("ask", help="ställ en fråga")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="skriv svaret som JSON")
+    ask.add_argument("--history", type=Path, help='tidigare turer som JSON: [{"role": "user", "content": "…"}, …]')
+    ask.add_argument("--mode", choices=("extractive", "local", "openai"))
+    ask.add_argument("--document", action="append", help="begränsa till ett dokument (filnamn); kan upprepas")
+
+    chat = sub.add_parser("chat", help="samtal i terminalen")
+    chat.add_argument("--mode", choices=("extractive", "local", "openai"))
+
+    tables = sub.add_parser("tables", help="tabellregistret: list, show, find, export")
+    tables.add_argument("args", nargs=argparse.REMAINDER)
+
+    sub.add_parser("models", help="förbered de inbäddade modellerna (inbäddning och lokal LLM)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    enforce_offline()
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.load(args.config, mode=getattr(args, "mode", None))
+    except (ValueError, OSError) as exc:
+        print(f"Fel i inställningarna: {exc}", file=sys.stderr)
+        return 2
+    handler = {"ingest": _ingest, "ask": _ask, "chat": _chat, "tables": _tables, "models": _models}[args.command]
+    return handler(args, settings)
+
+
+def _ingest(args, settings: Settings) -> int:
+    from .embedding import make_embedder
+    from .index import IndexError_, build_index
+    from .vectorstore import VectorStoreError
+
+    try:
+        report = build_index(settings, make_embedder(settings), progress=not args.quiet,
+                             log=lambda m: print(m, file=sys.stderr))
+    except (IndexError_, VectorStoreError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Avbrutet; det tidigare indexet gäller fortfarande.", file=sys.stderr)
+        return 130
+    print(report.summary())
+    return 0
+
+
+def _tables(args, settings: Settings) -> int:
+    from .tables import tables_command
+
+    return tables_command(args.args, settings.live_index / "tables.sqlite3")
+
+
+def _models(args, settings: Settings) -> int:
+    from .embedding import resolve_model_path
+    from .llm import ensure_local_gguf
+
+    print(f"Inbäddningsmodell: {resolve_model_path(settings.embedding_model, settings.models_dir)}")
+    print(f"Lokal LLM: {ensure_local_gguf(settings)}")
+    return 0
+
+
+def _load_history(path: Path | None) -> list[dict[str, str]]:
+    if path is None:
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, list) or not all(isinstance(t, dict) and "role" in t and "content" in t for t in data):
+        raise ValueError('historiken ska vara en JSON-lista av {"role": "user"|"assistant", "content": "…"}')
+    return data
+
+
+def _ask(args, settings: Settings) -> int:
+    from .chat import Assistant, AssistantUnavailable
+
+    try:
+        history = _load_history(args.history)
+    except (OSError, ValueError) as exc:
+        print(f"Historiken kan inte läsas: {exc}", file=sys.stderr)
+        return 2
+    try:
+        assistant = Assistant.load(settings)
+    except AssistantUnavailable as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    answer = assistant.ask(args.question, history, documents=args.document)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def format_answer(answer) -> str:
+    lines = [answer.text]
+    if answer.notice:
+        lines.append(f"({answer.notice})")
+    if answer.citations:
+        lines.append("\nKällor:")
+        for c in answer.citations:
+            where = f"s. {c.page}" if c.page else f"rad {c.line_start}–{c.line_end}"
+            lines.append(f"[{c.n}] {c.cite} ({c.kind_label}), {c.section or '–'}, {where}: \"{c.quote}\"")
+    return "\n".join(lines)
+
+
+def _chat(args, settings: Settings) -> int:
+    from .chat import Assistant, AssistantUnavailable
+
+    try:
+        assistant = Assistant.load(settings)
+    except AssistantUnavailable as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    history: list[dict[str, str]] = []
+    print("Kronoberg-assistenten. Skriv en fråga; tom rad eller Ctrl-D avslutar.")
+    while True:
+        try:
+            question = input("> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not question:
+            return 0
+        answer = assistant.ask(question, history)
+        print(format_answer(answer) + "\n")
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]

@@ -1,0 +1,48 @@
+"""Hybrid retrieval: dense (Chroma) and BM25, fused by reciprocal rank."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .embedding import Embedder
+from .index import Index
+from .records import Context
+
+
+@dataclass(frozen=True)
+class RetrievalParams:
+    top_k: int = 6
+    dense_k: int = 20
+    bm25_k: int = 20
+    rrf_k: int = 60
+
+
+def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, chunk_id in enumerate(ranking):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (k + rank + 1)
+    return fused
+
+
+def retrieve(index: Index, embedder: Embedder, question: str, params: RetrievalParams = RetrievalParams(),
+             files: list[str] | None = None) -> list[Context]:
+    files = [f for f in files or [] if f in index.documents] or None
+    query_vector = embedder.embed_queries([question])[0]
+    dense = index.store.query(query_vector, params.dense_k, files)
+    lexical = [(i, s) for i, s in index.bm25.search(question, params.bm25_k * (3 if files else 1))
+               if not files or index.chunks[i].file in files][: params.bm25_k]
+    fused = reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in lexical]], params.rrf_k)
+    dense_scores, lexical_scores = dict(dense), dict(lexical)
+    ranked = sorted(fused, key=lambda i: (-fused[i], -dense_scores.get(i, 0.0)))[: params.top_k]
+    return [
+        Context(
+            chunk=index.chunks[i],
+            score=fused[i],
+            info=index.documents[index.chunks[i].file],
+            dense=dense_scores.get(i, 0.0),
+            lexical=lexical_scores.get(i, 0.0),
+        )
+        for i in ranked
+        if i in index.chunks
+    ]
