@@ -18,6 +18,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9•–\-])|\s+(?=•)"
 _NUMBER = re.compile(r"(?<![\w,.])[-−–]?\d{1,3}(?:[ \u00a0]\d{3})+(?:[,.]\d+)?(?![\w])|(?<![\w,.])[-−–]?\d+(?:[,.]\d+)?(?![\w])")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+_SHORT_YEAR = re.compile(r"(?:\bår|\byear|\bbudgetår)\s*[-–'’](\d{2})\b", re.IGNORECASE)
+_ITEM = re.compile(r"^\s*(?:[•\-–·▪*]|\d+[.)])\s*")
 _ENGLISH_WORDS = {"what", "which", "who", "how", "is", "are", "the", "of", "does", "did", "many", "much",
                   "target", "about", "when", "where", "why", "for", "and", "according", "value", "year"}
 _SWEDISH_WORDS = {"vad", "vilka", "vilken", "vem", "hur", "är", "och", "för", "det", "som", "enligt", "många",
@@ -49,7 +51,8 @@ def is_numeric_question(text: str) -> bool:
 
 
 def question_years(text: str) -> set[str]:
-    return set(_YEAR.findall(text))
+    """Years in a question, including the short form "år -28"."""
+    return set(_YEAR.findall(text)) | {f"20{m}" for m in _SHORT_YEAR.findall(text)}
 
 
 @dataclass
@@ -144,6 +147,7 @@ def _line_at(offsets: list[tuple[int, int]], position: int) -> int:
 def rank_sentences(question: str, contexts: list[Context], scorer: Scorer) -> list[Evidence]:
     terms = scorer.query_terms(question)
     years = question_years(question)
+    numeric = is_numeric_question(question)
     ranked: list[Evidence] = []
     for rank, context in enumerate(contexts):
         heading = " ".join(context.chunk.section)
@@ -154,13 +158,28 @@ def rank_sentences(question: str, contexts: list[Context], scorer: Scorer) -> li
             if years and not years & set(_YEAR.findall(sentence)):
                 score *= 0.6
             score += 0.1 * context.dense - 0.01 * rank
-            if sentence.endswith(":") and i + 1 < len(sentences):  # "År 2028 ska:" needs what follows
-                nxt, _, nxt_last = sentences[i + 1]
-                sentence, last = f"{sentence} {nxt}", nxt_last
+            if numeric and _NUMBER.search(_YEAR.sub("", sentence)):
+                score += 0.05
+            if sentence.endswith(":"):  # "År 2028 ska:" and list intros need what follows
+                sentence, last = _with_following_items(sentence, last, sentences[i + 1:])
             page = context.chunk.page_start
             ranked.append(Evidence(sentence, context.info, context.chunk.section_label, first, last, page, score))
     ranked.sort(key=lambda e: -e.score)
     return ranked
+
+
+def _with_following_items(sentence: str, last: int, following: list[tuple[str, int, int]],
+                          max_items: int = 10, max_chars: int = 900) -> tuple[str, int]:
+    """An intro ending in ":" plus the list items after it (or the one sentence after it)."""
+    items = []
+    for text, _, item_last in following[:max_items]:
+        if items and not _ITEM.match(text):
+            break
+        items.append(text)
+        last = item_last
+        if len(" ".join(items)) > max_chars or not _ITEM.match(text):
+            break
+    return (f"{sentence} {' '.join(items)}" if items else sentence), last
 
 
 def cell_evidence(hits, quotes: dict[tuple[str, int], str]) -> list[Evidence]:
@@ -177,8 +196,12 @@ def cell_evidence(hits, quotes: dict[tuple[str, int], str]) -> list[Evidence]:
 # --- extractive answers -------------------------------------------------------------------
 
 def format_cell_value(cell: Cell) -> str:
-    parts = [cell.comparator, cell.value_text.strip(), cell.unit if cell.unit and cell.unit not in cell.value_text else ""]
-    return " ".join(p for p in parts if p)
+    """The value as printed; a bare number gets its comparator and unit ("max 4,5 procent")."""
+    text = cell.value_text.strip()
+    if any(c.isalpha() for c in text):
+        return text  # already a phrase: "minst 95 procent"
+    unit = cell.unit if cell.unit and cell.unit not in text else ""
+    return " ".join(p for p in (cell.comparator, text, unit) if p)
 
 
 def compose_table_answer(cells: list[Evidence], lang: str) -> Draft:

@@ -76,7 +76,7 @@ class SwedishTokenizer:
 
     @lru_cache(maxsize=100_000)
     def split_compound(self, word: str) -> tuple[str, ...]:
-        """The longest known head with a known (or long enough) tail: "sjukfrånvaro|redovisning"."""
+        """The longest known head with a known tail, or both long: "sjukfrånvaro|redovisning"."""
         if len(word) < 2 * _MIN_PART or word.isdigit():
             return ()
         for cut in range(len(word) - _MIN_PART, _MIN_PART - 1, -1):
@@ -85,7 +85,7 @@ class SwedishTokenizer:
             if head_norm not in self.vocabulary:
                 continue
             tail_norm = normalise_word(tail)
-            if tail_norm in self.vocabulary:
+            if tail_norm in self.vocabulary or (len(head) >= 6 and len(tail) >= 6):
                 return (head_norm, tail_norm)
             if tail[0] in _LINKING and normalise_word(tail[1:]) in self.vocabulary and len(tail) > _MIN_PART:
                 return (head_norm, normalise_word(tail[1:]))
