@@ -98,12 +98,14 @@ class Scorer:
     def idf(self, token: str) -> float:
         return math.log(1 + self.n / (1 + self.df.get(token, 0)))
 
-    def query_terms(self, question: str) -> dict[str, float]:
-        content = [w for w in words(question) if w not in _QUESTION_NOISE]
+    def query_terms(self, question: str, background: str = "") -> dict[str, float]:
+        """Content terms with IDF weights; terms only in `background` (an earlier turn) weigh half."""
         terms: dict[str, float] = {}
-        for token in self.tokenizer.tokens(" ".join(content)):
-            if token not in _QUESTION_NOISE:
-                terms[token] = self.idf(token)
+        for text, factor in ((background, 0.5), (question, 1.0)):
+            content = [w for w in words(text) if w not in _QUESTION_NOISE]
+            for token in self.tokenizer.tokens(" ".join(content)):
+                if token not in _QUESTION_NOISE:
+                    terms[token] = factor * self.idf(token)
         return terms
 
     def coverage(self, terms: dict[str, float], text: str, context_text: str = "") -> float:
@@ -144,8 +146,8 @@ def _line_at(offsets: list[tuple[int, int]], position: int) -> int:
     return line
 
 
-def rank_sentences(question: str, contexts: list[Context], scorer: Scorer) -> list[Evidence]:
-    terms = scorer.query_terms(question)
+def rank_sentences(question: str, contexts: list[Context], scorer: Scorer, background: str = "") -> list[Evidence]:
+    terms = scorer.query_terms(question, background)
     years = question_years(question)
     numeric = is_numeric_question(question)
     ranked: list[Evidence] = []

@@ -24,7 +24,7 @@ from .answer import (Draft, Evidence, Scorer, cell_evidence, compose_sentence_an
                      refusal, resolve_citations, stream_llm, unsupported_numbers)
 from .embedding import Embedder, make_embedder
 from .index import Index, IndexError_, live_build
-from .lexical import words
+from .lexical import STOPWORDS, words
 from .llm import LLM, LLMUnavailable, make_llm
 from .records import Answer
 from .retrieval import RetrievalParams, retrieve
@@ -44,6 +44,10 @@ _FOLLOW_UP_START = re.compile(
     r"and for|same for|then)\b", re.IGNORECASE)
 _PRONOUNS = {"det", "den", "dem", "dessa", "detta", "denna", "där", "it", "that", "this", "they", "those", "there"}
 _FILLER = re.compile(r"^(och|men|samt|and|but|what about|how about|hur är det med|vad gäller)\s+", re.IGNORECASE)
+_GENERIC_FOLLOW_UP = {"samma", "också", "även", "vad", "vilka", "vilken", "vilket", "gäller", "about", "what",
+                      "which", "same", "also", "then", "året", "detta", "dessa", "ansvarar", "ansvarig"}
+_REFUSES = re.compile(r"framgår inte|finns inte i (utdragen|dokumenten)|do(es)? not (say|mention|contain)|not mentioned",
+                      re.IGNORECASE)
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
@@ -79,20 +83,38 @@ def is_follow_up(question: str) -> bool:
     return bool(_FOLLOW_UP_START.match(question)) or len(tokens) <= 3 or bool(_PRONOUNS & set(tokens)) and len(tokens) <= 7
 
 
-def standalone_question(question: str, history: list[dict[str, str]]) -> str:
-    """Rewrite a follow-up ("och 2027?") into a standalone question from the last user turn."""
+def _content_words(text: str) -> list[str]:
+    return [w for w in words(text) if len(w) > 3 and w not in STOPWORDS and w not in _PRONOUNS
+            and not w.isdigit() and w not in _GENERIC_FOLLOW_UP]
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A follow-up made standalone: `text` for retrieval and display, `focus` what was asked now,
+    `background` what the earlier turn adds (weighed lower when choosing sentences)."""
+
+    text: str
+    focus: str
+    background: str = ""
+
+
+def standalone_question(question: str, history: list[dict[str, str]]) -> Rewrite:
+    """Rewrite a follow-up ("och 2027?", "vem ansvarar för det?") from the last user turn."""
     previous = next((t["content"] for t in reversed(history) if t.get("role") == "user" and t.get("content")), "")
     if not previous or not is_follow_up(question):
-        return question
+        return Rewrite(question, question)
     new_years = question_years(question)
     base = previous
     if new_years and question_years(base):
         base = re.sub(r"\b(19[89]\d|20[0-4]\d)\b", sorted(new_years)[0], base)
     rest = _FILLER.sub("", question).strip(" ?.!")
-    for year in new_years:
-        rest = rest.replace(year, "")
-    rest = rest.strip(" ?.!,")
-    return f"{base.rstrip(' ?')} – {rest}?" if rest else base
+    if not _content_words(rest):  # "och 2027?", "vilka är det?": the earlier question, adjusted
+        text = base if not rest or new_years and not _content_words(rest) else f"{base.rstrip(' ?')} – {rest}?"
+        return Rewrite(text, text)
+    # a new topic in the frame of the earlier turn: "och sjukfrånvaron samma år?"
+    years = "" if new_years else " ".join(sorted(question_years(previous)))
+    focus = f"{rest} {years}".strip()
+    return Rewrite(f"{focus}? ({previous.rstrip(' ?')})", focus, previous)
 
 
 class Assistant:
@@ -165,7 +187,8 @@ class Assistant:
             return
         self._refresh()
         history = _bounded(history or [], self.settings.history_turns)
-        standalone = standalone_question(question, history)
+        rewrite = standalone_question(question, history)
+        standalone = rewrite.text
         lang = detect_language(question)
         files = documents or self._documents_named_in(question) or self._documents_named_in(standalone)
         timings: dict[str, float] = {}
@@ -177,9 +200,9 @@ class Assistant:
         contexts = retrieve(self.index, self.embedder, standalone, params, files)
         timings["retrieval_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        cells = self._cells(standalone, files) if is_numeric_question(standalone) else []
+        cells = self._cells(rewrite.focus, files) if is_numeric_question(standalone) else []
         timings["tables_s"] = time.perf_counter() - t
-        sentences = rank_sentences(standalone, contexts, self.scorer)
+        sentences = rank_sentences(rewrite.focus, contexts, self.scorer, rewrite.background)
         if lang == "en":
             sentences = self._rank_by_meaning(standalone, sentences)
         draft = self._extractive(cells, sentences, contexts, lang, files or [])
@@ -286,6 +309,9 @@ def choose_sentences(sentences: list[Evidence], named: list[str]) -> list[Eviden
 
 def verify_generated(text: str, evidence: list[Evidence], draft: Draft, question: str) -> Draft:
     """Every number in the model's answer must stand in the evidence it cites; else the extractive draft."""
+    if _REFUSES.search(text):  # small models refuse too often; the evidence check already passed
+        draft.verification = "llm_refusal_replaced"
+        return draft
     cited_text, cited = resolve_citations(text, evidence)
     if not cited or unsupported_numbers(cited_text, evidence_texts(cited), question):
         draft.verification = "replaced_by_extractive"

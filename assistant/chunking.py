@@ -22,13 +22,17 @@ _NUMBER = re.compile(r"\d")
 _BULLET = re.compile(r"^\s*(?:[•\-–·▪*]|\d+[.)])\s+")
 
 
+# Bumped whenever the chunking rules change, so an incremental ingest re-chunks every file.
+CHUNKER_VERSION = 2
+
+
 @dataclass(frozen=True)
 class ChunkerParams:
     max_chars: int = 1400
     min_chars: int = 200
 
     def as_dict(self) -> dict[str, int]:
-        return {"max_chars": self.max_chars, "min_chars": self.min_chars}
+        return {"max_chars": self.max_chars, "min_chars": self.min_chars, "version": CHUNKER_VERSION}
 
 
 def is_major_heading(text: str) -> bool:
@@ -51,6 +55,9 @@ def is_minor_heading(text: str, previous: str | None) -> bool:
 
 
 def _can_cut_after(text: str) -> bool:
+    """A line that ends a sentence or a row; never one ending in ":", which introduces what follows."""
+    if text.rstrip().endswith(":"):
+        return False
     return bool(_ENDS_SENTENCE.search(text) or _ENDS_ROW.search(text))
 
 

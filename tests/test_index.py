@@ -18,7 +18,8 @@ pytestmark = pytest.mark.slow
 def test_meta_records_how_the_index_was_built(index, settings):
     meta = index.meta
     assert meta["embedding_model"] == settings.embedding_model
-    assert meta["chunker"] == {"max_chars": settings.chunk_max_chars, "min_chars": settings.chunk_min_chars}
+    assert meta["chunker"]["max_chars"] == settings.chunk_max_chars
+    assert meta["chunker"]["min_chars"] == settings.chunk_min_chars
     assert set(meta["files"]) == {p.name for p in settings.corpus_dir.glob("*.txt")}
     assert all(len(f["sha256"]) == 64 for f in meta["files"].values())
     assert index.store.count() == len(index.chunks) == meta["counts"]["chunks"]

@@ -1,0 +1,45 @@
+from assistant.answer import (Evidence, detect_language, format_cell_value, question_years, resolve_citations,
+                              split_sentences, unsupported_numbers)
+from assistant.records import Cell, Chunk, Context, DocumentInfo
+
+INFO = DocumentInfo(file="a.txt", source_file="000.txt", cite="Dok A", title="Dokument A", kind="programme",
+                    kind_label="program")
+
+
+def _evidence(text: str) -> Evidence:
+    return Evidence(text, INFO, "Avsnitt", 10, 10, None, 1.0)
+
+
+def test_invented_citations_are_dropped_and_the_rest_renumbered():
+    evidence = [_evidence("första"), _evidence("andra")]
+    text, used = resolve_citations("Värdet är 4,5 [2]. Något annat [7]. Och [2] igen [1].", evidence)
+    assert text == "Värdet är 4,5 [1]. Något annat. Och [1] igen [2]."
+    assert [e.text for e in used] == ["andra", "första"]
+
+
+def test_numbers_must_stand_in_the_evidence():
+    evidence = ["sjukfrånvaron vara max 4,5 procent", "Driftram 1 515 mnkr"]
+    assert not unsupported_numbers("Högst 4.5 procent [1] och 1515 mnkr [2].", evidence, "")
+    assert unsupported_numbers("Högst 5,5 procent [1].", evidence, "") == {"5,5"}
+    assert not unsupported_numbers("År 2028 gäller 4,5 [1].", evidence, "Vad gäller 2028?")
+
+
+def test_cell_values_read_naturally():
+    cell = Cell("t", "a.txt", 1, "Sjukfrånvaro", "Mål 2028", "4,5", 4.5, unit="procent", comparator="max")
+    assert format_cell_value(cell) == "max 4,5 procent"
+    phrase = Cell("t", "a.txt", 1, "Byggmaterial", "Mål 2028", "minst 95 procent", 95.0, unit="%", comparator="minst")
+    assert format_cell_value(phrase) == "minst 95 procent"
+
+
+def test_language_and_years():
+    assert detect_language("What is the sick leave target for 2028?") == "en"
+    assert detect_language("Vad är målvärdet för sjukfrånvaro 2028?") == "sv"
+    assert question_years("Vilken nivå år -28 och 2030?") == {"2028", "2030"}
+
+
+def test_sentences_keep_their_source_lines():
+    chunk = Chunk(id="a#0", file="a.txt", text="Första meningen slutar här. Andra\nmeningen fortsätter.\n• En punkt",
+                  section=("Avsnitt",), line_start=3, line_end=9, lines=(3, 5, 9))
+    sentences = split_sentences(Context(chunk, 1.0, INFO))
+    assert sentences == [("Första meningen slutar här.", 3, 3), ("Andra meningen fortsätter.", 3, 5),
+                         ("• En punkt", 9, 9)]

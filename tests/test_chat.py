@@ -1,0 +1,150 @@
+"""The assistant end to end on the real index: answers, citations, refusals, bad input, follow-ups,
+and the logic around an LLM (verification, fallback) with a deterministic stand-in model."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from assistant.chat import Assistant, standalone_question
+from assistant.llm import LLMUnavailable
+from assistant.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+class ScriptedLLM:
+    """Stands in for a model: answers with a fixed text, or fails like an unreachable endpoint."""
+
+    name = "scripted"
+
+    def __init__(self, text: str = "", fail: bool = False) -> None:
+        self.text, self.fail, self.calls = text, fail, []
+
+    def stream(self, messages, max_tokens):
+        self.calls.append(messages)
+        if self.fail:
+            raise LLMUnavailable("LLM-tjänsten svarar inte")
+        yield from self.text.split(" ")[:1]
+        for word in self.text.split(" ")[1:]:
+            yield " " + word
+
+
+def test_example_question_gets_the_target_with_its_source(assistant):
+    answer = assistant.ask("Vad är målvärdet för sjukfrånvaro 2028?")
+    assert not answer.refused and "4,5" in answer.text
+    citation = answer.citations[0]
+    assert citation.source_file == "001_d436ddedb8252149.txt"
+    assert "4,5" in citation.quote and citation.line_start <= 458 <= citation.line_end
+    assert "[1]" in answer.text
+
+
+def test_opposition_proposal_is_named_as_such(assistant):
+    answer = assistant.ask("Hur stor är driftramen för trafiknämnden 2026?")
+    assert not answer.refused
+    if any(c.source_file.startswith("002") for c in answer.citations):
+        assert "förslag" in answer.text
+
+
+def test_unrelated_question_is_refused_with_nearest_passages(assistant):
+    answer = assistant.ask("Vem vann fotbolls-VM i Chile 1962 och hur många mål gjordes i finalen?")
+    assert answer.refused and answer.text.startswith("Det framgår inte av dokumenten.")
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t ", "x" * 20_000, "\x00\x07\u200b", "😀🎉🙂",
+                                      "'; DROP TABLE cells; --", "Wie hoch ist der Krankenstand 2028?"])
+def test_bad_input_gets_a_clear_answer_and_changes_nothing(assistant, question):
+    store = assistant.index.tables_path
+    before = hashlib.sha256(store.read_bytes()).hexdigest()
+    answer = assistant.ask(question)
+    assert answer.text and "Traceback" not in answer.text
+    assert hashlib.sha256(store.read_bytes()).hexdigest() == before
+
+
+def test_follow_up_is_rewritten_from_history():
+    history = [{"role": "user", "content": "Vad är målvärdet för sjukfrånvaro 2028?"},
+               {"role": "assistant", "content": "Max 4,5 procent [1]."}]
+    assert "2027" in standalone_question("och 2027?", history).text
+    rewrite = standalone_question("och hållbart medarbetarengagemang samma år?", history)
+    assert "2028" in rewrite.focus and "medarbetarengagemang" in rewrite.focus
+    assert standalone_question("Vad är regionens vision?", history).text == "Vad är regionens vision?"
+
+
+def test_conversations_do_not_share_state(assistant):
+    a = [{"role": "user", "content": "Vad är målvärdet för sjukfrånvaro 2028?"}, {"role": "assistant", "content": "4,5"}]
+    b = [{"role": "user", "content": "Hur stor är driftramen för trafiknämnden 2026?"}, {"role": "assistant", "content": "…"}]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda h: assistant.ask("och 2027?", h), [a, b, a, b]))
+    assert "sjukfrånvaro" in results[0].standalone_question and "trafiknämnden" in results[1].standalone_question
+    assert results[0].standalone_question == results[2].standalone_question
+    assert results[1].standalone_question == results[3].standalone_question
+
+
+def _with_llm(assistant, llm) -> Assistant:
+    return Assistant(assistant.settings.with_(mode="local"), assistant.index, assistant.embedder, llm)
+
+
+def test_llm_answer_with_supported_numbers_passes(assistant):
+    llm = ScriptedLLM("Sjukfrånvaron ska vara högst 4,5 procent år 2028 [1].")
+    answer = _with_llm(assistant, llm).ask("Vad är målvärdet för sjukfrånvaro 2028?")
+    assert answer.verification == "passed" and answer.mode == "local"
+    assert "4,5" in answer.text and answer.citations and llm.calls
+    prompt = llm.calls[0][-1]["content"]
+    assert "4,5" in prompt and "Fråga:" in prompt
+
+
+def test_llm_answer_with_an_invented_number_is_replaced(assistant):
+    llm = ScriptedLLM("Sjukfrånvaron ska vara högst 3,9 procent år 2028 [1].")
+    answer = _with_llm(assistant, llm).ask("Vad är målvärdet för sjukfrånvaro 2028?")
+    assert answer.verification == "replaced_by_extractive" and answer.mode == "extractive"
+    assert "3,9" not in answer.text and "4,5" in answer.text and answer.notice
+
+
+def test_unreachable_llm_falls_back_to_extractive(assistant):
+    answer = _with_llm(assistant, ScriptedLLM(fail=True)).ask("Vad är målvärdet för sjukfrånvaro 2028?")
+    assert answer.mode == "extractive" and "4,5" in answer.text and "extraktivt" in answer.notice
+
+
+def test_streaming_shows_what_is_known_before_the_prose(assistant):
+    events = list(_with_llm(assistant, ScriptedLLM("Högst 4,5 procent [1].")).ask_stream(
+        "Vad är målvärdet för sjukfrånvaro 2028?"))
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "draft" and "4,5" in events[0].text and events[0].answer.citations
+    assert "delta" in kinds and kinds[-1] == "final"
+
+
+def test_cli_ask_json(settings, built_index):
+    env = {**os.environ, "KRONOBERG_CORPUS_DIR": str(settings.corpus_dir), "KRONOBERG_INDEX_DIR": str(settings.index_dir),
+           "KRONOBERG_MODELS_DIR": str(settings.models_dir)}
+    done = subprocess.run([sys.executable, "-m", "assistant", "ask", "--json", "Vad är målvärdet för sjukfrånvaro 2028?"],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert {"answer", "refused", "citations", "contexts", "mode", "timings"} <= set(data)
+    assert {"source_file", "file", "title", "section", "line_start", "line_end", "page", "quote"} <= set(data["citations"][0])
+    assert {"text", "source_file", "line_start", "line_end", "score"} <= set(data["contexts"][0])
+
+
+def test_cli_without_index_says_how_to_build_it(tmp_path):
+    env = {**os.environ, "KRONOBERG_INDEX_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "assistant", "ask", "fråga"], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "python -m assistant ingest" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.llm
+def test_real_local_model_answers_the_example(assistant):
+    from assistant.llm import LocalLlamaCpp
+
+    try:
+        llm = LocalLlamaCpp(assistant.settings)
+        answer = _with_llm(assistant, llm).ask("Vad är målvärdet för sjukfrånvaro 2028?")
+    except LLMUnavailable as exc:
+        pytest.skip(str(exc))
+    assert "4,5" in answer.text and not answer.refused
+    assert answer.verification in {"passed", "replaced_by_extractive", "llm_refusal_replaced"}
+    assert answer.timings["generation_s"] > 0
