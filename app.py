@@ -1,0 +1,51 @@
+"""Start the web app: `python app.py [--host H] [--port P] [--mode extractive|local|openai] [--config FIL]`.
+
+Serves on localhost by default; login is on when the settings name users. Nothing leaves the
+machine: no share link, no analytics. The UI itself is built in assistant/ui.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from assistant.offline import enforce_offline
+
+enforce_offline()  # before gradio, chromadb or sentence-transformers are imported
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="Kronoberg-assistenten i webbläsaren")
+    parser.add_argument("--host", help="adress att lyssna på (standard 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (standard 7860)")
+    parser.add_argument("--mode", choices=("extractive", "local", "openai"), help="svarsläge")
+    parser.add_argument("--config", type=Path, help="TOML-fil med inställningar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from assistant.settings import Settings
+
+    try:
+        settings = Settings.load(args.config, host=args.host, port=args.port, mode=args.mode)
+    except (ValueError, OSError) as exc:
+        print(f"Fel i inställningarna: {exc}", file=sys.stderr)
+        return 2
+
+    from assistant.chat import Assistant
+    from assistant.ui import build_app, launch_options
+
+    def factory(mode: str | None = None) -> Assistant:
+        return Assistant.load(settings.with_(mode=mode) if mode else settings)
+
+    demo = build_app(factory, settings)
+    login = "på" if settings.users else "av"
+    print(f"Kronoberg-assistenten: http://{settings.host}:{settings.port}/ (läge {settings.mode}, inloggning {login})")
+    demo.queue(default_concurrency_limit=4).launch(**launch_options(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

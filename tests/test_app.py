@@ -1,0 +1,477 @@
+"""The web app: rendering helpers (fast), and the running app in headless Chromium and via gradio_client (slow).
+
+The slow tests start the app on a free localhost port in this process, against an index built
+from the real corpus into a temporary directory (fixtures in conftest.py), in extractive mode.
+Chromium is Debian's (/usr/bin/chromium), driven by Playwright's Python package; screenshots go
+to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from assistant.records import DocumentInfo
+from assistant.settings import PROJECT_ROOT, Settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+EXAMPLE = "Vad är målvärdet för sjukfrånvaro 2028?"
+FOLLOW_UP = "Och 2027?"
+ANSWER_TIMEOUT_MS = 120_000
+
+PROGRAMME = DocumentInfo(file="hallbarhetsprogram-2024-2028.txt", source_file="001.txt",
+                         cite="Hållbarhetsprogram 2024–2028", title="Hållbarhetsprogram 2024–2028", kind="programme",
+                         kind_label="hållbarhetsprogram fastställt av regionfullmäktige", author="Region Kronoberg",
+                         period="2024–2028", written="2023", status="Fastställt av regionfullmäktige",
+                         description="Program <för> hållbar utveckling.")
+STRATEGY = DocumentInfo(file="nara.txt", source_file="004.txt", cite="Nära Kronobergaren", title="Nära Kronobergaren",
+                        kind="strategy", kind_label="gemensam utvecklingsstrategi", period="målbild 2036",
+                        written="2025-09-30", status="Gemensam strategi")
+INTERIM = DocumentInfo(file="delars.txt", source_file="003.txt", cite="Delårsrapport mars 2024", title="Delårsrapport",
+                       kind="interim_report", kind_label="delårsrapport", written="april–maj 2024",
+                       period="januari–mars 2024, med jämförelser och helårsprognos")
+DOCS = {d.file: d for d in (PROGRAMME, STRATEGY, INTERIM)}
+
+CELL_ANSWER = {
+    "question": EXAMPLE, "standalone_question": EXAMPLE, "refused": False, "mode": "extractive", "notice": "",
+    "answer": "Enligt Hållbarhetsprogram 2024–2028 (hållbarhetsprogram fastställt av regionfullmäktige): "
+              "Sjukfrånvaro, Mål 2028: max 4,5 procent [1].",
+    "citations": [{"n": 1, "file": PROGRAMME.file, "source_file": "001.txt", "title": PROGRAMME.title,
+                   "cite": PROGRAMME.cite, "kind_label": PROGRAMME.kind_label,
+                   "section": "Delmål 2028 > Sjukfrånvaro", "line_start": 120, "line_end": 120, "page": None,
+                   "quote": "År 2028 ska: - sjukfrånvaron vara max 4,5 procent. <script>alert(1)</script>"}],
+    "cells": [{"table_id": "t7", "file": PROGRAMME.file, "line": 120, "row": "Sjukfrånvaro", "column": "Mål 2028",
+               "value_text": "4,5", "value": 4.5, "unit": "procent", "year": 2028, "column_kind": "mål",
+               "comparator": "max", "uncertain": False, "page": None}],
+}
+
+
+# --- fast: the rendering helpers ------------------------------------------------------------------
+
+def test_document_years_and_period_filter():
+    from assistant.ui import ALL_YEARS, document_years, filter_documents, year_choices
+
+    assert document_years(PROGRAMME) == (2024, 2028)
+    assert document_years(STRATEGY) == (2025, 2036)  # written 2025, target picture 2036
+    assert document_years(INTERIM) == (2024, 2024)
+    years = [value for _, value in year_choices(DOCS)]
+    assert years[0] == ALL_YEARS and years[1:] == [str(y) for y in range(2024, 2037)]
+    assert filter_documents(DOCS, [], ALL_YEARS) == (None, "")
+    files, label = filter_documents(DOCS, [], "2024")
+    assert sorted(files) == sorted([PROGRAMME.file, INTERIM.file]) and label == "år 2024"
+    assert filter_documents(DOCS, [PROGRAMME.file], "2030") == ([], "Hållbarhetsprogram 2024–2028 och år 2030")
+    assert filter_documents(DOCS, [STRATEGY.file, "okänd.txt"], None) == ([STRATEGY.file], "Nära Kronobergaren")
+
+
+def test_answer_html_escapes_documents_and_marks_supporting_words():
+    from assistant.ui import answer_html
+
+    page = answer_html(CELL_ANSWER, DOCS, filter_label="år 2028")
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert '<sup class="kb-ref">[1]</sup>' in page
+    assert "<mark>4,5</mark>" in page and "<mark>sjukfrånvaron</mark>" in page and "<mark>2028</mark>" in page
+    assert "<mark>ska</mark>" not in page  # stop words stay unmarked
+    assert "Status: Fastställt av regionfullmäktige" in page and "rad 120" in page
+    assert '<table class="kb-cells"><caption>Delmål 2028 – Hållbarhetsprogram 2024–2028</caption>' in page
+    assert "max 4,5 procent" in page and "Avgränsat till år 2028" in page
+    assert "\n\n" not in page  # one HTML block for the chat's Markdown renderer
+
+
+def test_refusal_shows_nearest_passages_and_page_numbers():
+    from assistant.ui import answer_html
+
+    data = dict(CELL_ANSWER, refused=True, answer="Det framgår inte av dokumenten.\nNärmast i dokumenten: [1]",
+                cells=[], citations=[dict(CELL_ANSWER["citations"][0], page=4)])
+    data["citations"][0]["quote"] = "Fallskador bland personer 80+, 3-årsm, antal/1 000 inv."
+    page = answer_html(data, DOCS)
+    assert "Närmast i dokumenten" in page and "s. 4" in page and "rad 120" not in page
+    assert "<mark>" not in page  # the markers [1] are not words to mark
+
+
+def test_documents_page_lists_every_document_and_says_how_to_build_a_missing_index():
+    from assistant.ui import documents_html
+
+    page = documents_html(DOCS)
+    assert "3 dokument" in page
+    for info in DOCS.values():
+        assert info.title in page
+    assert "Program &lt;för&gt; hållbar utveckling." in page
+    missing = documents_html({}, "Indexet saknas i /x. Kör `python -m assistant ingest` för att bygga det.")
+    assert "<code>python -m assistant ingest</code>" in missing
+
+
+def test_conversation_markdown_export():
+    from assistant.ui import conversation_markdown
+
+    text = conversation_markdown([{"question": EXAMPLE, "answer": CELL_ANSWER, "filter": ""}])
+    assert text.startswith("# Samtal med Kronoberg-assistenten")
+    assert f"## 1. {EXAMPLE}" in text and "max 4,5 procent [1]" in text
+    assert "| Sjukfrånvaro | Mål 2028 | max 4,5 procent |" in text
+    assert "1. Hållbarhetsprogram 2024–2028 (hållbarhetsprogram fastställt av regionfullmäktige)" in text
+
+
+def test_launch_options_keep_everything_local_and_login_follows_users():
+    from assistant.ui import launch_options
+
+    options = launch_options(Settings())
+    assert options["server_name"] == "127.0.0.1" and options["share"] is False and options["auth"] is None
+    assert options["run_history"] is False and options["enable_monitoring"] is False
+    assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
+    shared = launch_options(Settings(host="0.0.0.0", port=8080, users=(("anna", "hemligt"),)))
+    assert shared["auth"] == [("anna", "hemligt")] and shared["server_port"] == 8080
+
+
+def test_loader_falls_back_to_extractive_when_the_llm_cannot_load():
+    from assistant.chat import AssistantUnavailable
+    from assistant.ui import AssistantLoader
+
+    calls = []
+
+    def factory(mode=None):
+        calls.append(mode)
+        if mode != "extractive":
+            raise AssistantUnavailable("LLM-tjänsten svarar inte.")
+        return "assistent"
+
+    loader = AssistantLoader(factory, Settings(mode="openai"))
+    assert loader.get() == "assistent" and calls == [None, "extractive"]
+    assert "extraktivt läge" in loader.notice and loader.error == ""
+
+    def missing():
+        raise AssistantUnavailable("Indexet saknas. Kör `python -m assistant ingest`.")
+
+    loader = AssistantLoader(missing, Settings())
+    assert loader.try_get() is None and "ingest" in loader.error
+
+
+# --- slow: the running app ----------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(factory, settings: Settings):
+    from assistant.ui import build_app, launch_options
+
+    port = _free_port()
+    demo = build_app(factory, settings.with_(port=port))
+    demo.queue(default_concurrency_limit=4).launch(
+        **launch_options(settings.with_(port=port), prevent_thread_lock=True, quiet=True))
+    return demo, f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(scope="module")
+def app_settings(settings, tmp_path_factory):
+    return settings.with_(mode="extractive", feedback_db=tmp_path_factory.mktemp("feedback") / "feedback.sqlite3")
+
+
+@pytest.fixture(scope="module")
+def app_url(app_settings, assistant):
+    demo, url = _serve(lambda mode=None: assistant, app_settings)
+    yield url
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def missing_url(tmp_path_factory, settings, embedder):
+    from assistant.chat import Assistant
+
+    empty = settings.with_(index_dir=tmp_path_factory.mktemp("no-index"), mode="extractive")
+    demo, url = _serve(lambda mode=None: Assistant.load(empty, embedder=embedder), empty)
+    yield url
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed: `apt-get install chromium` (make browser)")
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright's Python package is not installed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """A page in its own browser context (its own Gradio session) that records requests leaving localhost."""
+
+    def __init__(self, browser, url: str) -> None:
+        self.url = url
+        self.context = browser.new_context(locale="sv-SE", viewport={"width": 1400, "height": 1000},
+                                           accept_downloads=True)
+        self.page = self.context.new_page()
+        self.outside: list[str] = []
+        self.page.on("request", self._record)
+        self.page.goto(url)
+        self.page.wait_for_selector("#kb-question textarea", timeout=60_000)
+
+    def _record(self, request) -> None:
+        if not request.url.startswith((self.url, "data:", "blob:", "about:")):
+            self.outside.append(request.url)
+
+    def ask(self, question: str) -> str:
+        """Type and send a question; return the text of the finished answer."""
+        before = self.page.locator("#kb-chat .kb-meta, #kb-chat .kb-error").count()
+        self.page.fill("#kb-question textarea", question)
+        self.page.click("#kb-send")
+        return self.wait_answer(before)
+
+    def wait_answer(self, before: int) -> str:
+        finished = self.page.locator("#kb-chat .kb-meta, #kb-chat .kb-error")
+        deadline = time.monotonic() + ANSWER_TIMEOUT_MS / 1000
+        while finished.count() <= before:
+            assert time.monotonic() < deadline, "no answer in time"
+            self.page.wait_for_timeout(200)
+        return self.last_answer().inner_text()
+
+    def last_answer(self):
+        return self.page.locator("#kb-chat [data-testid='bot']").last
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        self.context.close()
+        assert self.outside == [], f"requests left the machine: {self.outside}"
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_browser_example_follow_up_feedback_export_and_documents(browser, app_url, app_settings, assistant):
+    from assistant.feedback import FeedbackStore
+
+    visit = Visit(browser, app_url)
+    page = visit.page
+    assert "Kronoberg-assistenten" in page.title()
+
+    # The example question, by clicking it: 4,5 with the sustainability programme among the sources.
+    page.get_by_role("button", name=EXAMPLE).click()
+    text = visit.wait_answer(0)
+    answer = visit.last_answer()
+    assert re.search(r"(?<!\d)4,5(?!\d)", text), text
+    sources = answer.locator(".kb-sources").inner_text()
+    assert "Hållbarhetsprogram 2024–2028" in sources and "hållbarhetsprogram" in sources.lower()
+    assert "Status:" in sources and re.search(r"rad \d+|s\. \d+", sources)
+    assert answer.locator("sup.kb-ref").count() >= 1
+    assert answer.locator(".kb-quote mark").count() >= 1
+    assert any(re.search(r"4,5", m) for m in answer.locator(".kb-quote mark").all_inner_texts())
+    visit.shot("01-example-question")
+
+    # A follow-up that only makes sense with the first question: the year changes, the subject stays.
+    follow = visit.ask(FOLLOW_UP)
+    assert "sjukfrånvaro" in follow.lower(), follow
+    assert "2027" in follow
+    assert "Tolkad fråga" in follow
+    visit.shot("02-follow-up")
+
+    # Feedback on the first answer: thumbs up and a comment, stored with question, answer and sources.
+    page.locator("#kb-chat button[aria-label='Gilla']").first.click()
+    page.wait_for_function("document.querySelector('#kb-feedback-status').innerText.includes('sparat')")
+    page.fill("#kb-comment textarea", "Tydligt svar med källa.")
+    page.click("#kb-send-comment")
+    page.wait_for_function("document.querySelector('#kb-feedback-status').innerText.includes('Kommentaren')")
+    records = FeedbackStore(app_settings.feedback_path).all()
+    assert len(records) == 1
+    record = records[0]
+    assert (record.rating, record.question, record.comment) == (1, EXAMPLE, "Tydligt svar med källa.")
+    assert "4,5" in record.answer
+    assert any(c["file"] == "hallbarhetsprogram-2024-2028.txt" for c in json.loads(record.sources))
+    assert record.created and record.session_id
+    visit.shot("03-feedback")
+
+    # The conversation as Markdown.
+    with page.expect_download() as download:
+        page.click("#kb-export")
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert download.value.suggested_filename.endswith(".md")
+    assert f"## 1. {EXAMPLE}" in exported and f"## 2. {FOLLOW_UP}" in exported and "4,5" in exported
+    assert "**Källor:**" in exported
+
+    # The onboarding page lists every document with its kind, author, period and status.
+    page.get_by_role("tab", name="Dokument").click()
+    docs = page.locator("#kb-documents")
+    docs.wait_for()
+    listing = docs.inner_text()
+    assert f"{len(assistant.documents)} dokument" in listing
+    for info in assistant.documents.values():
+        assert info.title in listing and info.status in listing and info.author in listing
+    assert "Allians för Kronobergs budgetförslag" in listing
+    visit.shot("04-documents")
+
+    # A new conversation forgets the earlier turns.
+    page.get_by_role("tab", name="Fråga").click()
+    page.click("#kb-new")
+    page.wait_for_function("document.querySelectorAll('#kb-chat [data-testid=bot]').length === 0")
+    visit.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_browser_sessions_filters_and_input_messages(browser, app_url):
+    first, second = Visit(browser, app_url), Visit(browser, app_url)
+    first.ask(EXAMPLE)
+    # Another browser session has its own, empty conversation; the same follow-up there has no context.
+    assert second.page.locator("#kb-chat [data-testid='bot']").count() == 0
+    alone = second.ask(FOLLOW_UP)
+    assert "Tolkad fråga" not in alone
+
+    # Empty and too long questions get a message, not an answer.
+    page = first.page
+    page.fill("#kb-question textarea", "   ")
+    page.click("#kb-send")
+    page.wait_for_function("document.querySelector('#kb-status').innerText.includes('Skriv en fråga')")
+    page.fill("#kb-question textarea", "x" * 2500)
+    page.click("#kb-send")
+    page.wait_for_function("document.querySelector('#kb-status').innerText.includes('för lång')")
+    first.shot("05-too-long")
+
+    # A period filter that no chosen document covers says so.
+    page.click("#kb-new")
+    page.locator("#kb-year-filter input").click()
+    page.get_by_role("option", name=re.compile(r"2036")).click()
+    text = first.ask(EXAMPLE)
+    assert "Nära Kronobergaren" in text  # only the strategy covers 2036
+    first.shot("06-year-filter")
+    first.close()
+    second.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_browser_missing_index_gives_a_clear_message(browser, missing_url):
+    visit = Visit(browser, missing_url)
+    page = visit.page
+    banner = page.locator("#kb-banner")
+    banner.wait_for()
+    assert "python -m assistant ingest" in banner.inner_text()
+    text = visit.ask(EXAMPLE)
+    assert "Indexet saknas" in text and "python -m assistant ingest" in text
+    assert "Traceback" not in page.content()
+    visit.shot("07-index-missing")
+    page.get_by_role("tab", name="Dokument").click()
+    assert "python -m assistant ingest" in page.locator("#kb-documents").inner_text()
+    visit.close()
+
+
+@pytest.mark.slow
+def test_api_ask_two_conversations_at_once(app_url, assistant):
+    from gradio_client import Client
+
+    def conversation(results: dict, key: str, history: list) -> None:
+        client = Client(app_url, verbose=False)
+        results[key] = json.loads(client.predict(FOLLOW_UP, json.dumps(history, ensure_ascii=False),
+                                                 api_name="/ask"))
+
+    client = Client(app_url, verbose=False)
+    first = json.loads(client.predict(EXAMPLE, "[]", api_name="/ask"))
+    expected = assistant.ask(EXAMPLE, []).to_json()
+    first.pop("timings"), expected.pop("timings")
+    assert first == expected
+    assert re.search(r"(?<!\d)4,5(?!\d)", first["answer"])
+    assert any(c["file"] == "hallbarhetsprogram-2024-2028.txt" for c in first["citations"])
+
+    history = [{"role": "user", "content": EXAMPLE}, {"role": "assistant", "content": first["answer"]}]
+    results: dict = {}
+    threads = [threading.Thread(target=conversation, args=(results, "with", history)),
+               threading.Thread(target=conversation, args=(results, "without", []))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert "sjukfrånvaro" in results["with"]["standalone_question"].lower()
+    assert "2027" in results["with"]["standalone_question"]
+    assert results["without"]["standalone_question"] == FOLLOW_UP
+
+    for bad in ("inte json", '{"role": "user"}'):
+        with pytest.raises(Exception) as err:
+            client.predict(EXAMPLE, bad, api_name="/ask")
+        assert "Historiken" in str(err.value)
+    empty = json.loads(client.predict("   ", "[]", api_name="/ask"))
+    assert empty["refused"] and empty["mode"] == "input"
+
+
+@pytest.mark.slow
+def test_api_ask_says_how_to_build_a_missing_index(missing_url):
+    from gradio_client import Client
+
+    with pytest.raises(Exception) as err:
+        Client(missing_url, verbose=False).predict(EXAMPLE, "[]", api_name="/ask")
+    assert "python -m assistant ingest" in str(err.value)
+
+
+@pytest.mark.slow
+def test_app_py_starts_and_serves_without_an_index(tmp_path):
+    port = _free_port()
+    env = dict(os.environ, KRONOBERG_INDEX_DIR=str(tmp_path / "index"), KRONOBERG_CONFIG=str(tmp_path / "none.toml"))
+    proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "app.py"), "--port", str(port), "--mode", "extractive"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read()
+                assert time.monotonic() < deadline, "app.py did not start"
+                time.sleep(0.5)
+        from gradio_client import Client
+
+        with pytest.raises(Exception) as err:
+            Client(url, verbose=False).predict(EXAMPLE, "[]", api_name="/ask")
+        assert "python -m assistant ingest" in str(err.value)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_login_is_required_when_users_are_configured(tmp_path):
+    import urllib.error
+    import urllib.parse
+
+    from assistant.chat import AssistantUnavailable
+
+    def no_index(mode=None):
+        raise AssistantUnavailable("Indexet saknas. Kör `python -m assistant ingest` för att bygga det.")
+
+    settings = Settings(index_dir=tmp_path, users=(("anna", "hemligt"),))
+    demo, url = _serve(no_index, settings)
+    try:
+        assert demo.analytics_enabled is False
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(url + "config", timeout=10)
+        assert err.value.code == 401
+
+        def login(password: str) -> int:
+            data = urllib.parse.urlencode({"username": "anna", "password": password}).encode()
+            try:
+                return urllib.request.urlopen(url + "login", data=data, timeout=10).status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        assert login("fel") == 400
+        assert login("hemligt") == 200
+    finally:
+        demo.close()
