@@ -197,13 +197,18 @@ def cell_evidence(hits, quotes: dict[tuple[str, int], str]) -> list[Evidence]:
 
 # --- extractive answers -------------------------------------------------------------------
 
+_COMPARATOR_WORDS = ("max", "högst", "minst", "över", "under", "mer än", "mindre än", "at least", "at most")
+
+
 def format_cell_value(cell: Cell) -> str:
-    """The value as printed; a bare number gets its comparator and unit ("max 4,5 procent")."""
+    """The value as printed, with its comparator and unit when the print lacks them ("max 4,5 procent")."""
     text = cell.value_text.strip()
+    lowered = text.lower()
+    comparator = cell.comparator if cell.comparator and not any(w in lowered for w in _COMPARATOR_WORDS) else ""
     if any(c.isalpha() for c in text):
-        return text  # already a phrase: "minst 95 procent"
+        return " ".join(p for p in (comparator, text) if p)  # already a phrase: "4,5 procent"
     unit = cell.unit if cell.unit and cell.unit not in text else ""
-    return " ".join(p for p in (cell.comparator, text, unit) if p)
+    return " ".join(p for p in (comparator, text, unit) if p)
 
 
 def compose_table_answer(cells: list[Evidence], lang: str) -> Draft:
@@ -229,12 +234,18 @@ def compose_table_answer(cells: list[Evidence], lang: str) -> Draft:
     return Draft("\n".join(lines), used, refused=False, cells=[e.cell for e in used])
 
 
-def compose_sentence_answer(sentences: list[Evidence], lang: str) -> Draft:
+def compose_sentence_answer(sentences: list[Evidence], lang: str, start: int = 1) -> Draft:
     lines = []
-    for n, ev in enumerate(sentences, start=1):
+    for n, ev in enumerate(sentences, start=start):
         kind = ev.info.kind_label_en if lang == "en" and ev.info.kind_label_en else ev.info.kind_label
         lines.append(prompts.ACCORDING_TO[lang].format(cite=ev.info.cite, kind=kind) + f" {ev.text} [{n}]")
     return Draft("\n".join(lines), sentences, refused=False)
+
+
+def combine(first: Draft, second: Draft) -> Draft:
+    """Two drafts as one answer; the second's markers must already be numbered after the first's."""
+    return Draft(first.text + "\n" + second.text, first.evidence + second.evidence, refused=False,
+                 cells=first.cells + second.cells)
 
 
 def refusal(nearest: list[Evidence], lang: str) -> Draft:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Iterator
 
 from . import prompts
-from .answer import (Draft, Evidence, Scorer, cell_evidence, compose_sentence_answer, compose_table_answer,
+from .answer import (Draft, Evidence, Scorer, cell_evidence, combine, compose_sentence_answer, compose_table_answer,
                      detect_language, evidence_texts, is_numeric_question, question_years, rank_sentences,
                      refusal, resolve_citations, stream_llm, unsupported_numbers)
 from .embedding import Embedder, make_embedder
@@ -267,7 +267,14 @@ class Assistant:
     def _extractive(self, cells: list[Evidence], sentences: list[Evidence], contexts, lang: str,
                     named: list[str]) -> Draft:
         if cells and cells[0].score >= STRONG_MATCH:
-            return compose_table_answer(cells, lang)
+            draft = compose_table_answer(cells, lang)
+            # a comparison: documents named in the question but without a table value speak in sentences
+            have = {c.info.file for c in cells}
+            others = [next((s for s in sentences if s.info.file == f), None) for f in named if f not in have]
+            others = [s for s in others if s is not None and s.score >= ANSWER_THRESHOLD]
+            if others:
+                draft = combine(draft, compose_sentence_answer(others, lang, start=len(draft.evidence) + 1))
+            return draft
         if not sentences or not self._answerable(sentences, contexts, lang):
             return refusal(sentences[:3], lang)
         return compose_sentence_answer(choose_sentences(sentences, named), lang)
