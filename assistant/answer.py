@@ -255,17 +255,42 @@ def refusal(nearest: list[Evidence], lang: str) -> Draft:
 
 # --- LLM answers --------------------------------------------------------------------------
 
+MAX_LLM_EVIDENCE = 4
+MAX_EVIDENCE_CHARS = 350
+
+
 def llm_messages(question: str, evidence: list[Evidence], lang: str) -> list[dict[str, str]]:
+    """A tight prompt: the model reads about 56 tokens a second here, so every line costs."""
     items = []
-    for n, ev in enumerate(evidence, start=1):
+    for n, ev in enumerate(evidence[:MAX_LLM_EVIDENCE], start=1):
         text = ev.text
         if ev.cell is not None:
-            text = f"{ev.cell.row}, {ev.cell.column}: {format_cell_value(ev.cell)} (tabell: {ev.caption})"
-        items.append(prompts.EVIDENCE_ITEM.format(n=n, cite=ev.info.cite, kind=ev.info.kind_label,
-                                                  section=ev.section or "–", text=text))
+            text = f"{ev.cell.row}, {ev.cell.column}: {format_cell_value(ev.cell)}"
+        if len(text) > MAX_EVIDENCE_CHARS:
+            text = text[:MAX_EVIDENCE_CHARS].rsplit(" ", 1)[0] + " …"
+        items.append(prompts.EVIDENCE_ITEM.format(n=n, cite=ev.info.cite, kind=ev.info.kind_label, text=text))
     system = prompts.SYSTEM + (prompts.SYSTEM_EN_SUFFIX if lang == "en" else "")
-    user = prompts.USER.format(evidence="\n\n".join(items), question=question)
+    user = prompts.USER.format(evidence="\n".join(items), question=question)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def add_missing_citations(text: str, evidence: list[Evidence]) -> str:
+    """Small models often drop the markers: cite the evidence that holds the answer's numbers,
+    or the first item, in code. Nothing is cited that does not contain what it supports."""
+    text = re.sub(r"\s*\[(?:n|N|nummer)\]", "", text)
+    if _MARKER.search(text):
+        return text
+    numbers = numbers_in(text)
+    cited = []
+    for number in sorted(numbers):
+        n = next((i for i, ev in enumerate(evidence, start=1) if number in numbers_in(" ".join(evidence_texts([ev])))), None)
+        if n is None:
+            return text  # an unsupported number: leave uncited, verification will refuse it
+        if n not in cited:
+            cited.append(n)
+    if not cited and evidence:
+        cited = [1]
+    return text.rstrip() + " " + "".join(f"[{n}]" for n in cited)
 
 
 def stream_llm(llm: LLM, question: str, evidence: list[Evidence], lang: str, max_tokens: int) -> Iterator[str]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Iterator
 
 from . import prompts
-from .answer import (Draft, Evidence, Scorer, cell_evidence, combine, compose_sentence_answer, compose_table_answer,
+from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations, cell_evidence, combine, compose_sentence_answer, compose_table_answer,
                      detect_language, evidence_texts, is_numeric_question, question_years, rank_sentences,
                      refusal, resolve_citations, stream_llm, unsupported_numbers)
 from .embedding import Embedder, make_embedder
@@ -223,7 +223,7 @@ class Assistant:
             return
         # What is known already (table values, sources) is shown before the model's prose arrives.
         yield StreamEvent("draft", text=draft.text, answer=finish(draft, "extractive"))
-        evidence = (draft.evidence + [s for s in sentences if s not in draft.evidence])[:5]
+        evidence = (draft.evidence + [s for s in sentences if s not in draft.evidence])[:MAX_LLM_EVIDENCE]
         parts: list[str] = []
         t = time.perf_counter()
         try:
@@ -319,6 +319,7 @@ def verify_generated(text: str, evidence: list[Evidence], draft: Draft, question
     if _REFUSES.search(text):  # small models refuse too often; the evidence check already passed
         draft.verification = "llm_refusal_replaced"
         return draft
+    text = add_missing_citations(text, evidence)
     cited_text, cited = resolve_citations(text, evidence)
     if not cited or unsupported_numbers(cited_text, evidence_texts(cited), question):
         draft.verification = "replaced_by_extractive"
