@@ -1,0 +1,1 @@
+"""Evaluation of Kronoberg-assistenten: `python -m evals run | report | bench`."""

@@ -1,0 +1,201 @@
+"""Command line of the evaluation.
+
+    python -m evals run [--questions PATH] [--mode extractive|local|openai] [--system assistant|baseline]
+                        [--limit N] [--ids q001,q002] [--category C] [--out DIR] [--compare DIR]
+    python -m evals report DIR [--compare DIR]      rewrite report.md and the chart from a run's files
+    python -m evals bench [--out DIR] [--questions N] [--llm-questions N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from assistant.offline import enforce_offline
+
+from .runner import OUT_DIR, QUESTIONS
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m evals", description="Utvärdering av Kronoberg-assistenten")
+    parser.add_argument("--config", type=Path, help="TOML-fil med inställningar")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="kör frågorna och skriv results.jsonl, summary.json, report.md och diagram")
+    run.add_argument("--questions", type=Path, default=QUESTIONS)
+    run.add_argument("--mode", choices=("extractive", "local", "openai"), help="ersätter inställningarnas läge")
+    run.add_argument("--system", choices=("assistant", "baseline"), default="assistant",
+                     help="assistenten eller llama-index-baslinjen (VectorStoreIndex, top-k 2)")
+    run.add_argument("--limit", type=int, help="högst N frågor, kategorierna i tur och ordning")
+    run.add_argument("--ids", help="bara dessa frågor (kommaseparerade id)")
+    run.add_argument("--category", action="append", help="bara denna kategori; kan upprepas")
+    run.add_argument("--out", type=Path, help="utkatalog (standard evals/out/<läge> eller evals/out/baseline)")
+    run.add_argument("--compare", type=Path,
+                     help="en annan körnings katalog att visa sida vid sida (standard: evals/out/baseline om den finns)")
+    run.add_argument("--no-compare", action="store_true", help="ingen jämförelse i rapporten")
+    run.add_argument("--baseline-llm", choices=("auto", "llamacpp", "adapter"), default="auto",
+                     help="baslinjens LLM: llama-index-llms-llama-cpp, eller vår LocalLlamaCpp bakom en CustomLLM")
+    run.add_argument("--quiet", action="store_true", help="ingen förloppsindikator")
+
+    report = sub.add_parser("report", help="skriv om report.md och diagrammet ur en körnings filer")
+    report.add_argument("dir", type=Path)
+    report.add_argument("--compare", type=Path)
+    report.add_argument("--rescore", action="store_true",
+                        help="räkna om rätt/fel ur de sparade svaren mot frågefilen (t.ex. efter ändrade must_contain)")
+    report.add_argument("--questions", type=Path, default=QUESTIONS)
+
+    bench = sub.add_parser("bench", help="mät inläsning, inbäddning, svarstider och minne")
+    bench.add_argument("--out", type=Path, default=OUT_DIR / "bench")
+    bench.add_argument("--questions", type=Path, default=QUESTIONS)
+    bench.add_argument("--n-questions", type=int, default=30, help="frågor i extraktivt läge")
+    bench.add_argument("--llm-questions", type=int, default=5, help="frågor med lokal LLM (0 hoppar över)")
+    bench.add_argument("--in-process", action="store_true", help="allt i en process (inget minne per läge)")
+
+    part = sub.add_parser("bench-part", help=argparse.SUPPRESS)
+    part.add_argument("part", choices=("ingest", "extractive", "local"))
+    part.add_argument("--index-dir", type=Path, required=True)
+    part.add_argument("--json-out", type=Path, required=True)
+    part.add_argument("--questions", type=Path, default=QUESTIONS)
+    part.add_argument("--n", type=int, default=30)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    enforce_offline()
+    args = _parser().parse_args(argv)
+    from assistant.settings import Settings
+
+    try:
+        settings = Settings.load(args.config, mode=getattr(args, "mode", None))
+    except (ValueError, OSError) as exc:
+        print(f"Fel i inställningarna: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "run":
+        return _run(args, settings)
+    if args.command == "report":
+        return _report(args)
+    from . import bench
+
+    if args.command == "bench":
+        return bench.main(settings, args)
+    return bench.part_main(settings, args)
+
+
+def _run(args, settings) -> int:
+    from .runner import load_questions, run, select
+
+    questions = select(load_questions(args.questions), args.limit,
+                       ids=args.ids.split(",") if args.ids else None, categories=args.category)
+    if not questions:
+        print("Inga frågor att köra.", file=sys.stderr)
+        return 1
+    if args.system == "baseline":
+        out = args.out or OUT_DIR / "baseline"
+        compare = args.compare
+    else:
+        out = args.out or OUT_DIR / settings.mode
+        default = OUT_DIR / "baseline"
+        compare = args.compare or (default if (default / "summary.json").is_file() and default.resolve() != out.resolve()
+                                   else None)
+    if args.no_compare:
+        compare = None
+    try:
+        system = _system(args, settings)
+    except Exception as exc:  # AssistantUnavailable, a missing index, a missing model
+        print(f"Kan inte starta {args.system}: {exc}", file=sys.stderr)
+        return 1
+    extra = {
+        "code": _git_state(),
+        "questions": str(args.questions),
+        "limit": args.limit,
+        "ids": [q["id"] for q in questions] if args.limit or args.ids or args.category else None,
+        "settings": {"embedding_model": settings.embedding_model, "top_k": settings.top_k,
+                     "llm_max_tokens": settings.llm_max_tokens, "index": str(settings.live_index.resolve())},
+    }
+    if args.system == "baseline":
+        extra.update({"baseline": system.llm_kind, "baseline_top_k": 2, "baseline_index_build_s": round(system.build_s, 1)})
+    summary = run(system, questions, out, progress=not args.quiet, compare_dir=compare, extra=extra)
+    print(_headline(summary, out))
+    return 0
+
+
+def _git_state() -> str:
+    """The commit the answers came from, '+changes' when the work tree differs from it."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "assistant"], cwd=root, capture_output=True,
+                               text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return commit + ("+changes" if dirty else "") if commit else ""
+
+
+def _system(args, settings):
+    if args.system == "baseline":
+        from .baseline import BaselineSystem
+
+        print("Bygger baslinjens VectorStoreIndex (bäddar in alla delar)…", file=sys.stderr)
+        return BaselineSystem(settings, prefer_llm=args.baseline_llm, progress=not args.quiet,
+                              cache_path=OUT_DIR / "baseline-embeddings.json")
+    from assistant.chat import Assistant
+
+    from .runner import AssistantSystem
+
+    return AssistantSystem(Assistant.load(settings), settings.mode)
+
+
+def _headline(summary: dict, out: Path) -> str:
+    def pct(key):
+        v = summary.get(key)
+        return "–" if v is None else f"{100 * v:.1f} %"
+
+    cats = ", ".join(f"{c} {pct_v}" for c, pct_v in
+                     ((c, "–" if v is None else f"{100 * v:.0f} %") for c, v in summary["by_category"].items()))
+    return (f"{summary['system']}/{summary['mode']}: {summary['n']} frågor, rätt {pct('answer_accuracy')} "
+            f"(retrieval@5 {pct('retrieval_recall_at_5')}, citat {pct('citation_hit_rate')}, "
+            f"avböjer obesvarbara {pct('refusal_recall')}, avböjer besvarbara {pct('false_refusal_rate')}, "
+            f"p50 {summary['latency_p50_s']} s, p95 {summary['latency_p95_s']} s, fel {summary['errors']})\n"
+            f"per kategori: {cats}\nfiler i {out}/")
+
+
+def _report(args) -> int:
+    from .report import write_report
+    from .runner import read_results
+
+    summary, rows = read_results(args.dir)
+    if summary is None:
+        print(f"Ingen summary.json i {args.dir}.", file=sys.stderr)
+        return 1
+    if args.rescore:
+        import json
+
+        from .metrics import summarise
+        from .runner import load_questions, score
+
+        questions = {q["id"]: q for q in load_questions(args.questions)}
+        if summary.get("system") == "baseline":  # its refusals are read from the text: read them again
+            from .metrics import looks_like_refusal
+
+            for r in rows:
+                if r.get("answer"):
+                    r["answer"]["refused"] = looks_like_refusal(r["answer"]["answer"])
+        rows = [score(questions[r["id"]], r["answer"], r["seconds"], r.get("error", "")) for r in rows
+                if r["id"] in questions]
+        kept = {k: v for k, v in summary.items() if k not in summarise([], "-")}
+        summary = summarise(rows, summary["mode"], summary["system"], extra=kept)
+        with (args.dir / "results.jsonl").open("w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        (args.dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n",
+                                               encoding="utf-8")
+    path = write_report(args.dir, summary, rows, args.compare)
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
