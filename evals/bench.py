@@ -159,6 +159,7 @@ def main(settings, args) -> int:
         parts.append(("local", args.llm_questions))
     results: dict[str, Any] = {}
     started = time.time()
+    load_before = [round(x, 2) for x in os.getloadavg()]
     try:
         for part, n in parts:
             print(f"bench: {part}…", file=sys.stderr, flush=True)
@@ -174,7 +175,9 @@ def main(settings, args) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     report = {
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    # Other work on the machine skews every figure (2 torch threads on 2 busy cores: ~15x).
+                    "load_average_before": load_before, "load_average_after": [round(x, 2) for x in os.getloadavg()]},
         "settings": {"embedding_model": settings.embedding_model, "llm_threads": settings.llm_threads,
                      "llm_max_tokens": settings.llm_max_tokens, "top_k": settings.top_k},
         "subprocesses": not args.in_process,
@@ -214,7 +217,9 @@ def markdown(report: dict[str, Any]) -> str:
     lines = ["# Prestanda (python -m evals bench)", "",
              f"Körd {report['started_at']} på {m['cpus']} kärnor, Python {m['python']}, {m['platform']}. "
              f"Inbäddning `{report['settings']['embedding_model']}`, LLM-trådar {report['settings']['llm_threads']}. "
-             + ("Varje del i egen process (minnet är delens eget)." if report["subprocesses"] else "Allt i en process."),
+             + ("Varje del i egen process (minnet är delens eget)." if report["subprocesses"] else "Allt i en process.")
+             + (f" Maskinens last (1/5/15 min) före {m['load_average_before']}, efter {m['load_average_after']}: "
+                "annan last på maskinen gör alla tider längre." if "load_average_before" in m else ""),
              ""]
     ing = report.get("ingest", {})
     lines += ["## Inläsning", ""]
