@@ -261,8 +261,7 @@ class Assistant:
             return []
         top = hits[0].score
         chosen = [h for h in hits if h.score >= CELL_RATIO * top][:MAX_CELLS]
-        quotes = {k: v for k, v in self.lines.items()}
-        return cell_evidence(chosen, quotes)
+        return cell_evidence(chosen, self.lines)
 
     def _extractive(self, cells: list[Evidence], sentences: list[Evidence], contexts, lang: str,
                     named: list[str]) -> Draft:
