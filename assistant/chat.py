@@ -109,7 +109,7 @@ def standalone_question(question: str, history: list[dict[str, str]]) -> Rewrite
         base = re.sub(r"\b(19[89]\d|20[0-4]\d)\b", sorted(new_years)[0], base)
     rest = _FILLER.sub("", question).strip(" ?.!")
     if not _content_words(rest):  # "och 2027?", "vilka är det?": the earlier question, adjusted
-        text = base if not rest or new_years and not _content_words(rest) else f"{base.rstrip(' ?')} – {rest}?"
+        text = base if not rest or new_years else f"{base.rstrip(' ?')} – {rest}?"
         return Rewrite(text, text)
     # a new topic in the frame of the earlier turn: "och sjukfrånvaron samma år?"
     years = "" if new_years else " ".join(sorted(question_years(previous)))
