@@ -17,11 +17,13 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
 
 MAX_COMMENT_CHARS = 4000
 _BUSY_TIMEOUT_S = 30.0
-_RETRIES = 5
+_RETRIES = 8
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -63,10 +65,12 @@ class FeedbackStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._retrying(self._create_schema)
+
+    def _create_schema(self) -> None:
         with closing(self._connect()) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
-            conn.commit()
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
@@ -76,21 +80,33 @@ class FeedbackStore:
 
     def _write(self, sql: str, params: tuple) -> tuple[int, int]:
         """Run one write in its own transaction; return (lastrowid, rowcount)."""
+        def run() -> tuple[int, int]:
+            with closing(self._connect()) as conn:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    cursor = conn.execute(sql, params)
+                    result = (cursor.lastrowid or 0, cursor.rowcount)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                return result
+        return self._retrying(run)
+
+    @staticmethod
+    def _retrying(operation: Callable[[], T]) -> T:
+        """Run `operation`, retrying while another writer holds the database.
+
+        The busy timeout covers ordinary writes, but SQLite reports some lock conflicts at once
+        (switching to WAL while another process opens the file, BEGIN IMMEDIATE upgrades), so
+        those are retried here with a growing pause.
+        """
         delay = 0.05
         for attempt in range(_RETRIES):
             try:
-                with closing(self._connect()) as conn:
-                    conn.execute("BEGIN IMMEDIATE")
-                    try:
-                        cursor = conn.execute(sql, params)
-                        result = (cursor.lastrowid or 0, cursor.rowcount)
-                        conn.execute("COMMIT")
-                    except BaseException:
-                        conn.execute("ROLLBACK")
-                        raise
-                    return result
+                return operation()
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc) or attempt == _RETRIES - 1:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or attempt == _RETRIES - 1:
                     raise
                 time.sleep(delay)
                 delay *= 2

@@ -52,10 +52,14 @@ def test_wal_mode(tmp_path):
 def test_many_concurrent_writers_keep_every_record(tmp_path):
     path = tmp_path / "f.sqlite3"
     writers, per_writer = 16, 25
-    barrier = threading.Barrier(writers)
+    barrier = threading.Barrier(writers, timeout=60)  # a writer that dies breaks the barrier instead of hanging the run
 
     def write(worker: int) -> list[int]:
-        store = FeedbackStore(path)  # each worker its own store object, as separate app workers would
+        try:
+            store = FeedbackStore(path)  # each worker its own store object, as separate app workers would
+        except BaseException:
+            barrier.abort()
+            raise
         barrier.wait()
         return [store.add(1 if i % 2 else -1, f"fråga {worker}-{i}", ANSWER, f"kommentar {i}", f"session-{worker}")
                 for i in range(per_writer)]
