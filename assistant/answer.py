@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
-from typing import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Iterator, Mapping
 
 from . import prompts
 from .lexical import SwedishTokenizer, words
@@ -48,6 +48,15 @@ def detect_language(text: str) -> str:
 
 def is_numeric_question(text: str) -> bool:
     return bool(NUMERIC_CUES.search(text))
+
+
+_LIST_QUESTION = re.compile(
+    r"^(?:vilka|vilken typ av|vad ska|vad innebär|nämn|räkna upp|which|what are|what were|what do|list|name)\b"
+    r"|\b(?:vilka|which)\b", re.IGNORECASE)
+
+
+def is_list_question(text: str) -> bool:
+    return bool(_LIST_QUESTION.search(text))
 
 
 def question_years(text: str) -> set[str]:
@@ -182,6 +191,42 @@ def _with_following_items(sentence: str, last: int, following: list[tuple[str, i
         if len(" ".join(items)) > max_chars or not _ITEM.match(text):
             break
     return (f"{sentence} {' '.join(items)}" if items else sentence), last
+
+
+def list_items_after(lines: Mapping[tuple[str, int], str], file: str, last: int, max_items: int = 12,
+                     max_chars: int = 900, max_lead: int = 3, max_gap: int = 6) -> tuple[list[str], int]:
+    """The bullet or numbered lines that follow a list's intro in the source, read from the line map
+    so a list cut by a chunk boundary is still whole. Up to `max_lead` lines of prose or a short
+    heading ("Riktningsmål") may stand between the intro and the first item."""
+    items: list[str] = []
+    lead = gap = 0
+    no = last
+    while len(items) < max_items and gap <= max_gap:
+        no += 1
+        text = (lines.get((file, no)) or "").strip()
+        if not text:
+            gap += 1
+            continue
+        gap = 0
+        if _ITEM.match(text) and len(_ITEM.sub("", text)) > 1:
+            items.append(_ITEM.sub("", text).strip())
+            last = no
+        elif items and text[0].islower():
+            items[-1] += " " + text  # an item wrapped over two lines
+            last = no
+        elif not items and lead < max_lead:
+            lead += 1
+        else:
+            break
+        if sum(len(i) for i in items) > max_chars:
+            break
+    return items, last
+
+
+def with_list(ev: Evidence, items: list[str], last: int) -> Evidence:
+    """The intro sentence with its items, citing the lines they span."""
+    text = ev.text.rstrip() + " " + " ".join(f"• {i.rstrip(' .;')}" for i in items)
+    return replace(ev, text=text, line_end=max(ev.line_end, last))
 
 
 def cell_evidence(hits, quotes: dict[tuple[str, int], str]) -> list[Evidence]:

@@ -20,7 +20,8 @@ from typing import Iterator
 
 from . import prompts
 from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations, cell_evidence, combine, compose_sentence_answer, compose_table_answer,
-                     detect_language, evidence_texts, is_numeric_question, question_years, rank_sentences,
+                     detect_language, evidence_texts, is_list_question, is_numeric_question, list_items_after,
+                     question_years, rank_sentences, with_list,
                      refusal, resolve_citations, stream_llm, unsupported_numbers)
 from .embedding import Embedder, make_embedder
 from .index import Index, IndexError_, live_build
@@ -29,6 +30,7 @@ from .llm import LLM, LLMUnavailable, make_llm
 from .records import Answer
 from .retrieval import RetrievalParams, retrieve
 from .settings import Settings
+from .table_store import requested_kinds
 from .tables import STRONG_MATCH
 from .vectorstore import VectorStoreError
 
@@ -205,6 +207,8 @@ class Assistant:
         sentences = rank_sentences(rewrite.focus, contexts, self.scorer, rewrite.background)
         if lang == "en":
             sentences = self._rank_by_meaning(standalone, sentences)
+        if is_list_question(rewrite.focus):
+            sentences = self._with_lists(sentences)
         draft = self._extractive(cells, sentences, contexts, lang, files or [])
 
         def finish(d: Draft, used_mode: str) -> Answer:
@@ -256,6 +260,9 @@ class Assistant:
                     hits += self.tables.lookup(question, year=int(year), document=document, limit=MAX_CELLS)
             else:
                 hits += self.tables.lookup(question, document=document, limit=MAX_CELLS)
+        kinds = requested_kinds(question)
+        if kinds and not any(h.cell.column_kind in kinds or not h.cell.column_kind for h in hits):
+            return []  # "vad blev utfallet?" is not answered by a target value
         hits.sort(key=lambda h: -h.score)
         if not hits:
             return []
@@ -283,6 +290,18 @@ class Assistant:
         if lang == "en":  # lexical overlap says little across languages: trust the dense match
             return max((c.dense for c in contexts), default=0.0) >= EN_DENSE_THRESHOLD
         return sentences[0].score >= ANSWER_THRESHOLD
+
+    def _with_lists(self, sentences: list[Evidence], top: int = 5, bonus: float = 0.1) -> list[Evidence]:
+        """For "vilka ...?" a sentence that introduces a list answers with the list's items."""
+        extended = list(sentences)
+        for i, ev in enumerate(sentences[:top]):
+            if ev.cell is not None or "•" in ev.text:
+                continue
+            items, last = list_items_after(self.lines, ev.info.file, ev.line_end)
+            if len(items) >= 2:
+                extended[i] = with_list(ev, items, last)
+                extended[i].score += bonus
+        return sorted(extended, key=lambda e: -e.score)
 
     def _rank_by_meaning(self, question: str, sentences: list[Evidence], limit: int = 30) -> list[Evidence]:
         """Re-rank candidate sentences by embedding similarity (for questions in another language)."""

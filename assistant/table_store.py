@@ -59,6 +59,17 @@ _SHORT_YEAR = re.compile(r"(?:\b(?:år|året|budgetår|budgetåret|planår|plan�
 # kinds that satisfy a requested kind ("utfall" is also a full-year "bokslut")
 _KIND_ACCEPTS = {"utfall": {"utfall", "bokslut"}, "bokslut": {"bokslut", "utfall"}}
 
+# kinds a question asks for strictly: "utfallet" is not answered by a target, nor "målet" by an outcome.
+# ("budget" and "plan" also name documents, "Budget 2021", so they do not count here.)
+_STRICT_KINDS = {"mål", "utfall", "bokslut", "prognos"}
+
+
+def requested_kinds(question: str) -> set[str]:
+    """The value kinds a question asks for by name, each with the kinds that satisfy it."""
+    kinds = {_KIND_WORDS[w] for w in normalize_text(question).split() if w in _KIND_WORDS}
+    return {k for kind in kinds & _STRICT_KINDS for k in _KIND_ACCEPTS.get(kind, {kind})}
+
+
 _STOPWORDS = frozenset(
     """alla allt att av blev bli blir de dem den denna deras dess dessa det detta dig din ditt du där
     då efter ej eller en er era ert ett från för ha hade han hans har henne hennes hon honom hur här i
