@@ -7,6 +7,7 @@ machine: no share link, no analytics. The UI itself is built in assistant/ui.py.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -40,11 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     def factory(mode: str | None = None) -> Assistant:
         return Assistant.load(settings.with_(mode=mode) if mode else settings)
 
-    demo = build_app(factory, settings)
+    demo = build_app(factory, settings)  # also purges feedback and exports past the retention
     login = "på" if settings.users else "av"
     print(f"Kronoberg-assistenten: http://{settings.host}:{settings.port}/ (läge {settings.mode}, inloggning {login})")
+    print(demo.purge_report.summary())
+    # SIGTERM (systemd, docker stop, kill) stops the server like Ctrl-C, so that Gradio deletes its cached
+    # copies of exported conversations and this process's export folder is removed.
+    signal.signal(signal.SIGTERM, _interrupt)
     demo.queue(default_concurrency_limit=4).launch(**launch_options(settings))
     return 0
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -59,6 +59,25 @@ def is_list_question(text: str) -> bool:
     return bool(_LIST_QUESTION.search(text))
 
 
+_NAME = re.compile(r"(?<=\s)[A-ZÅÄÖ][a-zåäöé]{3,}(?:[-–][A-ZÅÄÖ][a-zåäöé]+)?")
+_NOT_NAMES = {"alliance", "march", "april", "june", "region", "budget", "what", "which", "according"}
+
+
+def names_in(question: str) -> set[str]:
+    """Capitalised words inside a question ("Region Skånes", "Företagsfabriken"): places, bodies,
+    companies. If the evidence never mentions one, it is about something else."""
+    return {n for n in _NAME.findall(question) if n.lower() not in _NOT_NAMES}
+
+
+def names_missing(names: set[str], evidence: list[Evidence], tokenizer: SwedishTokenizer) -> set[str]:
+    said = set()
+    for ev in evidence:
+        info = ev.info
+        for text in (ev.text, ev.section, ev.caption, info.title, info.cite, info.author, *info.aliases):
+            said.update(tokenizer.tokens(text or ""))
+    return {n for n in names if not set(tokenizer.tokens(n)) <= said}
+
+
 def question_years(text: str) -> set[str]:
     """Years in a question, including the short form "år -28"."""
     return set(_YEAR.findall(text)) | {f"20{m}" for m in _SHORT_YEAR.findall(text)}

@@ -5,6 +5,7 @@
     python -m assistant chat                   a conversation in the terminal
     python -m assistant tables list|show|find|export
     python -m assistant models                 prepare the embedded models (done by setup)
+    python -m assistant purge [--older-than D] delete feedback and conversation exports older than D days
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     tables.add_argument("args", nargs=argparse.REMAINDER)
 
     sub.add_parser("models", help="förbered de inbäddade modellerna (inbäddning och lokal LLM)")
+
+    purge = sub.add_parser("purge", help="ta bort omdömen och exporterade samtal som är äldre än gallringstiden")
+    purge.add_argument("--older-than", type=float, metavar="DAGAR",
+                       help="ta bort det som är äldre än så många dagar (standard: feedback_retention_days; "
+                            "0 tar bort allt)")
     return parser
 
 
@@ -51,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         print(f"Fel i inställningarna: {exc}", file=sys.stderr)
         return 2
-    handler = {"ingest": _ingest, "ask": _ask, "chat": _chat, "tables": _tables, "models": _models}[args.command]
+    handler = {"ingest": _ingest, "ask": _ask, "chat": _chat, "tables": _tables, "models": _models,
+               "purge": _purge}[args.command]
     return handler(args, settings)
 
 
@@ -85,6 +92,17 @@ def _models(args, settings: Settings) -> int:
 
     print(f"Inbäddningsmodell: {resolve_model_path(settings.embedding_model, settings.models_dir)}")
     print(f"Lokal LLM: {ensure_local_gguf(settings)}")
+    return 0
+
+
+def _purge(args, settings: Settings) -> int:
+    from .feedback import purge_expired
+
+    if args.older_than is not None and args.older_than < 0:
+        print("--older-than kan inte vara negativt.", file=sys.stderr)
+        return 2
+    report = purge_expired(settings, args.older_than)
+    print(report.summary())
     return 0
 
 

@@ -6,11 +6,17 @@
 Each call opens its own connection (SQLite connections must not be shared between threads) and
 the database runs in WAL mode with a busy timeout, so many app workers can write at once and
 every record is kept. Nothing here leaves the machine.
+
+Retention: `purge_expired(settings)` deletes feedback and the app's conversation exports older
+than `settings.feedback_retention_days` (0 keeps them). Deleted rows are overwritten
+(`secure_delete`) and the write-ahead log is checkpointed and truncated, so a purged question is
+not left readable in the database files.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from contextlib import closing
@@ -76,6 +82,7 @@ class FeedbackStore:
         conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_S * 1000)}")
         conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA secure_delete=ON")  # deleted questions and comments are overwritten, not left in free pages
         return conn
 
     def _write(self, sql: str, params: tuple) -> tuple[int, int]:
@@ -149,7 +156,10 @@ class FeedbackStore:
 
     def delete(self, feedback_id: int) -> bool:
         """Remove one judgement (the user withdrew it)."""
-        return self._write("DELETE FROM feedback WHERE id = ?", (int(feedback_id),))[1] > 0
+        removed = self._write("DELETE FROM feedback WHERE id = ?", (int(feedback_id),))[1] > 0
+        if removed:
+            self._checkpoint()
+        return removed
 
     def all(self) -> list[Feedback]:
         with closing(self._connect()) as conn:
@@ -160,5 +170,76 @@ class FeedbackStore:
 
     def purge(self, older_than_days: float) -> int:
         """Delete feedback older than the given number of days; return how many were deleted."""
+        if older_than_days < 0:
+            raise ValueError("antalet dagar kan inte vara negativt")
         cutoff = (datetime.now(timezone.utc) - timedelta(days=older_than_days)).isoformat(timespec="seconds")
-        return self._write("DELETE FROM feedback WHERE created < ?", (cutoff,))[1]
+        removed = self._write("DELETE FROM feedback WHERE created < ?", (cutoff,))[1]
+        if removed:
+            self._checkpoint()
+        return removed
+
+    def _checkpoint(self) -> None:
+        """Move the write-ahead log into the database and empty it, so deleted rows leave no copy there."""
+        def run() -> None:
+            with closing(self._connect()) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._retrying(run)
+
+
+# --- retention ------------------------------------------------------------------------------------
+
+EXPORT_SUFFIX = ".md"
+
+
+def purge_exports(directory: Path, older_than_days: float) -> int:
+    """Delete conversation exports (*.md) under `directory` older than the given number of days and the
+    folders left empty; return how many files were deleted. Symbolic links are not followed."""
+    if older_than_days < 0:
+        raise ValueError("antalet dagar kan inte vara negativt")
+    directory = Path(directory)
+    if not directory.is_dir():
+        return 0
+    cutoff = time.time() - older_than_days * 86400
+    removed = 0
+    for root, dirs, files in os.walk(directory, topdown=False):
+        for name in files:
+            path = Path(root) / name
+            try:
+                if path.suffix == EXPORT_SUFFIX and not path.is_symlink() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # another instance purged it first
+                continue
+        for name in dirs:
+            try:
+                (Path(root) / name).rmdir()  # only when empty
+            except OSError:
+                pass
+    return removed
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    days: float | None  # None: nothing was purged, the retention is "keep forever"
+    feedback: int = 0
+    exports: int = 0
+
+    def summary(self) -> str:
+        if self.days is None:
+            return "Ingen gallring: feedback_retention_days = 0 (omdömen och exporter sparas tills vidare)."
+        return (f"Gallrat det som är äldre än {self.days:g} dagar: {self.feedback} omdömen och "
+                f"{self.exports} exporterade samtal borttagna.")
+
+
+def purge_expired(settings, older_than_days: float | None = None) -> PurgeReport:
+    """Delete feedback and conversation exports older than `older_than_days` days.
+
+    Without `older_than_days` the retention is `settings.feedback_retention_days`, where 0 means keep
+    forever; an explicit `older_than_days=0` deletes everything written before now."""
+    days = settings.feedback_retention_days if older_than_days is None else older_than_days
+    if days < 0:
+        raise ValueError("antalet dagar kan inte vara negativt")
+    if older_than_days is None and days == 0:
+        return PurgeReport(None)
+    feedback = FeedbackStore(settings.feedback_path).purge(days) if settings.feedback_path.exists() else 0
+    return PurgeReport(days, feedback, purge_exports(settings.exports_path, days))

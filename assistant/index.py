@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from .ingest import scan_corpus
 from .lexical import BM25Index
 from .records import Chunk, Document, DocumentInfo
 from .settings import Settings
-from .vectorstore import ChromaStore, VectorStore, chroma_client
+from .vectorstore import ChromaStore, VectorStore, VectorStoreError, chroma_client
 
 INDEX_FORMAT = 1
 REBUILD_COMMAND = "python -m assistant ingest"
@@ -42,6 +43,14 @@ class IndexMissing(IndexError_):
 
 class IndexMismatch(IndexError_):
     pass
+
+
+class IndexCorrupt(IndexError_):
+    """A build whose files cannot be read (damaged meta.json, Chroma or table database).
+
+    Raised instead of the raw sqlite/chromadb error so the CLI and the app can say which
+    command repairs it; the next ingest rebuilds over it.
+    """
 
 
 @dataclass
@@ -95,9 +104,10 @@ def _fingerprint(docs: list[Document], keys: dict[str, str], corpus_dir: Path, s
 
 def read_meta(build_dir: Path) -> dict | None:
     try:
-        return json.loads((build_dir / "meta.json").read_text(encoding="utf-8"))
+        meta = json.loads((build_dir / "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return meta if isinstance(meta, dict) else None  # valid JSON that is not our object is damage too
 
 
 def live_build(settings: Settings) -> Path | None:
@@ -111,7 +121,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True,
                 log: Callable[[str], None] = print) -> IngestReport:
     started = time.perf_counter()
     params = ChunkerParams(settings.chunk_max_chars, settings.chunk_min_chars)
-    scan = scan_corpus(settings.corpus_dir)
+    scan = scan_corpus(settings.corpus_dir, settings.max_file_mb)
     for message in scan.skipped:
         log(message)
     docs = scan.documents
@@ -123,7 +133,9 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True,
     previous_dir = live_build(settings)
     previous = read_meta(previous_dir) if previous_dir else None
     report = IngestReport(documents=len(docs), skipped=scan.skipped)
-    if previous and previous.get("fingerprint") == fingerprint and _complete(previous_dir, previous):
+    # "Nothing changed" only counts if the live build still opens: a damaged one is rebuilt.
+    if previous and previous.get("fingerprint") == fingerprint and _complete(previous_dir, previous) \
+            and _opens(settings):
         report.unchanged = True
         report.chunks = previous["counts"]["chunks"]
         report.seconds = time.perf_counter() - started
@@ -178,9 +190,30 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True,
     return report
 
 
+_META_KEYS = ("embedding_model", "vector_store", "collection", "documents", "counts")
+
+
 def _complete(build_dir: Path, meta: dict) -> bool:
     return all((build_dir / name).exists() for name in ("chunks.jsonl", "bm25", "tables.sqlite3")) and meta.get(
-        "format") == INDEX_FORMAT
+        "format") == INDEX_FORMAT and all(key in meta for key in _META_KEYS)
+
+
+def _opens(settings: Settings) -> bool:
+    try:
+        Index.open(settings)
+    except (IndexCorrupt, VectorStoreError):  # a rebuild repairs it, or fails with the server's own message
+        return False
+    return True
+
+
+def _check_tables(path: Path) -> None:
+    """Raise sqlite3.DatabaseError unless the table store reads (the same probe TableStore.open makes)."""
+    uri = "file:" + str(path.resolve()).replace("?", "%3f").replace("#", "%23") + "?mode=ro"
+    con = sqlite3.connect(uri, uri=True)
+    try:
+        con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    finally:
+        con.close()
 
 
 def _chunks_with_reuse(docs, keys, params, previous, previous_dir):
@@ -303,7 +336,7 @@ class Index:
             raise IndexMissing(f"Indexet saknas i {settings.index_dir}. Kör `{REBUILD_COMMAND}` för att bygga det.")
         meta = read_meta(directory)
         if meta is None or not _complete(directory, meta):
-            raise IndexError_(f"Indexet i {directory} är skadat eller ofullständigt. Kör `{REBUILD_COMMAND}` för att bygga om det.")
+            raise IndexCorrupt(f"Indexet i {directory} är skadat eller ofullständigt. Kör `{REBUILD_COMMAND}` för att bygga om det.")
         if meta["embedding_model"] != settings.embedding_model:
             raise IndexMismatch(
                 f"Indexet byggdes med inbäddningsmodellen {meta['embedding_model']!r}, men inställningarna anger "
@@ -317,8 +350,27 @@ class Index:
         try:
             chunks = {c.id: c for c in read_chunks(directory / "chunks.jsonl")}
             bm25 = BM25Index.load(directory / "bm25")
-        except (OSError, ValueError, KeyError) as exc:
-            raise IndexError_(f"Indexet i {directory} kan inte läsas ({exc}). Kör `{REBUILD_COMMAND}`.") from exc
-        store = _open_store(settings, directory, meta["collection"], create=False)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexCorrupt(f"Indexet i {directory} kan inte läsas ({exc}). Kör `{REBUILD_COMMAND}`.") from exc
+        # A damaged table database or embedded Chroma would otherwise surface later as a raw
+        # sqlite/chromadb traceback; both are checked here and reported with the repair command.
+        try:
+            _check_tables(directory / "tables.sqlite3")
+        except sqlite3.Error as exc:
+            raise IndexCorrupt(f"Tabellregistret i {directory} är skadat ({exc}). "
+                               f"Kör `{REBUILD_COMMAND}` för att bygga om indexet.") from exc
+        try:
+            store = _open_store(settings, directory, meta["collection"], create=False)
+            store.count()
+        except VectorStoreError as exc:
+            if settings.chroma_host:
+                raise  # an unreachable server is not a damaged index; its message says what to do
+            raise IndexCorrupt(f"Vektorlagret (Chroma) i {directory} saknar indexets samling. "
+                               f"Kör `{REBUILD_COMMAND}` för att bygga om indexet.") from exc
+        except Exception as exc:  # chromadb raises its own error types for a damaged database
+            if settings.chroma_host:
+                raise
+            raise IndexCorrupt(f"Vektorlagret (Chroma) i {directory} är skadat ({type(exc).__name__}: {exc}). "
+                               f"Kör `{REBUILD_COMMAND}` för att bygga om indexet.") from exc
         documents = {f: DocumentInfo(**{**d, "aliases": tuple(d.get("aliases", ()))}) for f, d in meta["documents"].items()}
         return cls(directory, meta, chunks, documents, bm25, store)

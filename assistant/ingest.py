@@ -16,7 +16,7 @@ from .records import Document, DocumentInfo, Line
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx")
 MANIFEST_NAME = "manifest.toml"
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_MB = 20.0  # the default of Settings.max_file_mb; index.py passes the setting
 
 # Words after which a line-final hyphen is a suspended compound ("hälso- och sjukvård").
 _SUSPENDED_FOLLOWERS = {"och", "eller", "samt", "respektive", "resp", "som", "till", "men", "med"}
@@ -71,12 +71,13 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     )
 
 
-def scan_corpus(corpus_dir: Path) -> CorpusScan:
+def scan_corpus(corpus_dir: Path, max_file_mb: float = MAX_FILE_MB) -> CorpusScan:
     manifest = load_manifest(corpus_dir)
     documents, skipped = [], []
     for path in corpus_files(corpus_dir):
         try:
-            documents.append(read_document(path, manifest.get(path.name) or info_without_manifest(path)))
+            documents.append(read_document(path, manifest.get(path.name) or info_without_manifest(path),
+                                           max_file_mb))
         except SkippedFile as exc:
             skipped.append(str(exc))
     return CorpusScan(documents, skipped)
@@ -86,8 +87,8 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def read_document(path: Path, info: DocumentInfo) -> Document:
-    data = _read_bytes(path)
+def read_document(path: Path, info: DocumentInfo, max_file_mb: float = MAX_FILE_MB) -> Document:
+    data = _read_bytes(path, max_file_mb)
     pages = _extract_pages(path, data)
     raw_lines: list[str] = []
     page_of_line: list[int | None] = []
@@ -102,13 +103,14 @@ def read_document(path: Path, info: DocumentInfo) -> Document:
                     raw_lines=raw_lines, lines=lines)
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, max_file_mb: float = MAX_FILE_MB) -> bytes:
     try:
         size = path.stat().st_size
         if size == 0:
             raise SkippedFile(f"{path.name}: hoppas över – filen är tom")
-        if size > MAX_FILE_BYTES:
-            raise SkippedFile(f"{path.name}: hoppas över – filen är större än {MAX_FILE_BYTES // 2**20} MB")
+        if size > max_file_mb * 2**20:
+            raise SkippedFile(f"{path.name}: hoppas över – filen är {size / 2**20:.1f} MB, större än gränsen "
+                              f"{max_file_mb:g} MB (inställningen max_file_mb)")
         return path.read_bytes()
     except OSError as exc:
         raise SkippedFile(f"{path.name}: hoppas över – kan inte läsas ({exc.strerror or exc})") from exc

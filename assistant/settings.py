@@ -8,6 +8,7 @@ directory or the path in KRONOBERG_CONFIG), then KRONOBERG_* environment variabl
 from __future__ import annotations
 
 import os
+import tempfile
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -36,6 +37,11 @@ class Settings:
     chroma_host: str = ""
     chroma_port: int = 8000
     chroma_collection: str = "kronoberg"
+
+    # Corpus: larger files are skipped with a message naming them. Embedding runs at about
+    # 2.5 chunks/s on 2 cores (1 MB of text is ~1 300 chunks, ~9 min), so a 30 MB file would
+    # take hours; 20 MB still admits any real governance document (the five are 40-110 kB).
+    max_file_mb: float = 20.0
 
     # Chunking
     chunk_max_chars: int = 1400
@@ -68,6 +74,11 @@ class Settings:
     feedback_db: Path | None = None  # None: index_dir / "feedback.sqlite3"
     max_question_chars: int = 2000
 
+    # Retention: feedback and conversation exports older than this many days are deleted when the
+    # app starts, once a day while it runs, and by `python -m assistant purge`. 0 keeps them forever.
+    feedback_retention_days: int = 365
+    export_dir: Path | None = None  # None: <temp dir>/kronoberg-exports; must lie in the temp or working directory
+
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -77,6 +88,10 @@ class Settings:
     @property
     def feedback_path(self) -> Path:
         return self.feedback_db or self.index_dir / "feedback.sqlite3"
+
+    @property
+    def exports_path(self) -> Path:
+        return self.export_dir or Path(tempfile.gettempdir()) / "kronoberg-exports"
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: Any) -> "Settings":
@@ -107,7 +122,7 @@ class Settings:
 def _coerce(default: Any, name: str, value: Any) -> Any:
     if name == "users":
         return _parse_users(value)
-    if name in ("llm_model_path", "feedback_db"):
+    if name in ("llm_model_path", "feedback_db", "export_dir"):
         return Path(value) if value else None
     if isinstance(default, Path):
         return Path(value)

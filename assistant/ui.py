@@ -17,9 +17,9 @@ import html
 import inspect
 import json
 import logging
+import os
 import re
 import shutil
-import tempfile
 import threading
 import time
 import uuid
@@ -32,9 +32,10 @@ from .offline import enforce_offline
 enforce_offline()  # gradio reads GRADIO_ANALYTICS_ENABLED at import time
 
 import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from .chat import AssistantUnavailable, clean_question, input_problem  # noqa: E402
-from .feedback import FeedbackStore  # noqa: E402
+from .feedback import FeedbackStore, PurgeReport, purge_expired  # noqa: E402
 from .records import DocumentInfo  # noqa: E402
 from .settings import Settings  # noqa: E402
 
@@ -454,6 +455,80 @@ def _md_cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+# --- the source in context -----------------------------------------------------------------------
+
+SOURCE_CONTEXT_MAX = 20
+SOURCE_LINES_MAX = 200
+
+
+class SourceRefused(ValueError):
+    """The requested source is not a document in the corpus; the message says so in Swedish."""
+
+
+def corpus_document(corpus_dir: Path, file: str) -> Path:
+    """The path of `file` if it names a document directly inside `corpus_dir`, else SourceRefused.
+
+    Only a plain file name is accepted: no directory parts ("/", "\\", ".."), no absolute path, no NUL
+    byte, no hidden file; the file, with symbolic links resolved, must lie directly in the corpus
+    directory, and the name must be one of the documents the index reads (.txt, .md, .pdf, .docx)."""
+    from .ingest import corpus_files
+
+    shown = file[:100] if isinstance(file, str) else file
+    refused = SourceRefused(f"Källan {shown!r} finns inte bland dokumenten. Ange filnamnet på ett dokument i "
+                            "underlaget, till exempel som det står i svarets källa (\"file\").")
+    if not isinstance(file, str) or not file or "\x00" in file or "/" in file or "\\" in file \
+            or file in (".", "..") or file.startswith(".") or Path(file).is_absolute():
+        raise refused
+    root = Path(corpus_dir).resolve()
+    candidate = root / file
+    try:
+        resolved = candidate.resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        raise refused from None
+    if resolved.parent != root or not resolved.is_file():  # a symbolic link must stay in the corpus
+        raise refused
+    if file not in {p.name for p in corpus_files(root)}:
+        raise refused
+    return resolved
+
+
+def source_lines(corpus_dir: Path, file: str, line_start: int, line_end: int | None = None,
+                 context: int = 3) -> dict[str, Any]:
+    """The cited lines of a corpus document with `context` lines around them.
+
+    Returns {"file", "line_start", "line_end", "first", "last", "lines": [{"no", "text", "cited", "page"}]}.
+    Line numbers are the ones citations use (1-based lines of the source file; for PDFs the lines of the
+    extracted text, each with its page). Anything that is not a document in the corpus is refused
+    with SourceRefused."""
+    from .ingest import SkippedFile, info_without_manifest, read_document
+
+    path = corpus_document(corpus_dir, file)
+    try:
+        start = int(line_start)
+        end = int(line_end) if line_end not in (None, "") else start
+        context = int(context)
+    except (TypeError, ValueError):
+        raise SourceRefused("Raderna ska anges som heltal, till exempel 120 och 122.") from None
+    if start < 1 or end < start:
+        raise SourceRefused("Raderna ska vara positiva och den sista får inte komma före den första.")
+    if end - start + 1 > SOURCE_LINES_MAX:
+        raise SourceRefused(f"Högst {SOURCE_LINES_MAX} rader kan visas åt gången.")
+    context = max(0, min(context, SOURCE_CONTEXT_MAX))
+    try:
+        document = read_document(path, info_without_manifest(path))
+    except SkippedFile as exc:
+        raise SourceRefused(f"Källan kan inte läsas: {exc}") from None
+    raw = document.raw_lines
+    if start > len(raw):
+        raise SourceRefused(f"{file} har bara {len(raw)} rader.")
+    end = min(end, len(raw))
+    pages = {line.no: line.page for line in document.lines}
+    first, last = max(1, start - context), min(len(raw), end + context)
+    return {"file": file, "line_start": start, "line_end": end, "first": first, "last": last,
+            "lines": [{"no": no, "text": raw[no - 1], "cited": start <= no <= end, "page": pages.get(no)}
+                      for no in range(first, last + 1)]}
+
+
 # --- the app ------------------------------------------------------------------------------------
 
 def launch_options(settings: Settings, **overrides: Any) -> dict[str, Any]:
@@ -474,9 +549,47 @@ def launch_options(settings: Settings, **overrides: Any) -> dict[str, Any]:
         ssr_mode=False,
         theme=gr.themes.Default(),
         css=CSS,
+        
     )
     options.update(overrides)
     return options
+
+
+class NoRemoteFiles:
+    """ASGI middleware: refuse Gradio's file route when it names a URL.
+
+    `/gradio_api/file=https://…` makes Gradio fetch the URL from the server and stream it back (it
+    resolves the host name first). This app never serves remote files, and a request must not be able
+    to make the server contact another machine, so such requests get 403 before Gradio sees them."""
+
+    _FILE_ROUTES = ("/gradio_api/file=", "/gradio_api/file/", "/gradio_api/proxy=", "/file=", "/proxy=")
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope.get("type") == "http" and self._remote(scope):
+            body = "Filer från andra adresser hämtas inte.".encode()
+            await send({"type": "http.response.start", "status": 403,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+    @classmethod
+    def _remote(cls, scope) -> bool:
+        from urllib.parse import unquote
+
+        path = unquote(scope.get("path") or "")
+        root = scope.get("root_path") or ""
+        if root and path.startswith(root):
+            path = path[len(root):]
+        for route in cls._FILE_ROUTES:
+            if path.startswith(route):
+                rest = unquote(path[len(route):]).strip().lower()
+                return "://" in rest or rest.startswith(("//", "http:", "https:", "\\\\"))
+        return False
 
 
 def build_app(assistant_factory: Callable[..., Any], settings: Settings) -> gr.Blocks:
@@ -484,7 +597,10 @@ def build_app(assistant_factory: Callable[..., Any], settings: Settings) -> gr.B
     if it accepts `mode=`, it is called with mode="extractive" when the configured LLM cannot load."""
     loader = AssistantLoader(assistant_factory, settings)
     feedback = FeedbackStore(settings.feedback_path)
-    export_dir = Path(tempfile.mkdtemp(prefix="kronoberg-export-"))
+    purge_report = start_retention(settings)
+    # This process's exports: one file per conversation (the latest), removed when the app stops;
+    # what a crashed app leaves is removed by the retention purge.
+    export_dir = settings.exports_path / f"app-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     atexit.register(shutil.rmtree, export_dir, ignore_errors=True)
     loader.try_get()
 
@@ -632,10 +748,21 @@ def build_app(assistant_factory: Callable[..., Any], settings: Settings) -> gr.B
             raise gr.Error(f"Något gick fel när frågan skulle besvaras ({type(exc).__name__}).") from exc
         return json.dumps(answer.to_json(), ensure_ascii=False)
 
+    def api_source(file: str, line_start: int, line_end: int = 0, context: int = 3) -> str:
+        """Visa en källa i sitt sammanhang: raderna line_start–line_end (0: bara line_start) i dokumentet `file`
+        (filnamnet ur svarets källa) och `context` rader runt dem, som JSON. Bara dokument i underlaget visas."""
+        try:
+            return json.dumps(source_lines(settings.corpus_dir, file, line_start, line_end or None, context),
+                              ensure_ascii=False)
+        except SourceRefused as exc:
+            raise gr.Error(str(exc)) from exc
+
     # --- layout ---------------------------------------------------------------------------
 
     docs0 = documents()
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    # Gradio copies each export into its cache to serve the download; those copies are deleted
+    # hourly once older than EXPORT_CACHE_S, and all of them when the app stops.
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, EXPORT_CACHE_S)) as demo:
         gr.Markdown(f"# {TITLE}\nFrågor och svar om Region Kronobergs styrdokument. Svaren bygger bara på "
                     "dokumenten och visar alltid sina källor.", elem_id="kb-header")
         banner = gr.HTML(banner_html(loader), elem_id="kb-banner")
@@ -706,15 +833,50 @@ def build_app(assistant_factory: Callable[..., Any], settings: Settings) -> gr.B
         comment.submit(on_comment, [comment, rated_state], [comment, feedback_status], api_visibility="private")
         demo.load(on_load, None, [banner, doc_filter, year_filter, docs_page], api_visibility="private")
         gr.api(api_ask, api_name="ask")
+        gr.api(api_source, api_name="source")
+    demo.purge_report = purge_report
     return demo
 
 
 def _write_export(directory: Path, conversation: str, turns: list[dict[str, Any]]) -> Path:
-    folder = directory / re.sub(r"[^0-9a-f]", "", conversation)[:32]
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write the conversation as Markdown; only the latest export of a conversation is kept."""
+    folder = directory / (re.sub(r"[^0-9a-f]", "", conversation)[:32] or "samtal")
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / f"kronoberg-samtal-{datetime.now().strftime('%Y%m%d-%H%M')}.md"
+    for old in folder.glob("*.md"):
+        if old != path:
+            old.unlink(missing_ok=True)
     path.write_text(conversation_markdown([t for t in turns if t.get("answer")]), encoding="utf-8")
     return path
+
+
+EXPORT_CACHE_S = 24 * 3600
+RETENTION_INTERVAL_S = 24 * 3600
+
+
+def start_retention(settings: Settings) -> PurgeReport:
+    """Purge expired feedback and exports now, and once a day in a background thread while the app runs."""
+    report = _purge_logged(settings)
+    if settings.feedback_retention_days:
+        def loop() -> None:
+            while not _retention_stop.wait(RETENTION_INTERVAL_S):
+                _purge_logged(settings)
+        threading.Thread(target=loop, daemon=True, name="kb-retention").start()
+    return report
+
+
+_retention_stop = threading.Event()
+
+
+def _purge_logged(settings: Settings) -> PurgeReport:
+    try:
+        report = purge_expired(settings)
+    except Exception:  # retention must not keep the app from starting; the log says why
+        log.exception("the retention purge failed")
+        return PurgeReport(None)
+    if report.feedback or report.exports:
+        log.info(report.summary())
+    return report
 
 
 ABOUT = """
@@ -729,8 +891,10 @@ ABOUT = """
 - Avgränsa till vissa dokument eller ett år i panelen till höger.
 
 ## Integritet
-Allt körs lokalt: inga frågor, svar eller användningsdata lämnar datorn. Omdömen och kommentarer sparas i en lokal
-databas tillsammans med frågan, svaret, källorna och tiden.
+Allt körs lokalt: inga frågor, svar eller användningsdata lämnar datorn. Samtalet sparas inte på servern; det finns
+bara i din webbläsarsession. Omdömen och kommentarer sparas i en lokal databas tillsammans med frågan, svaret,
+källorna och tiden, och tas bort när gallringstiden har gått ut (standard 365 dagar). Ett exporterat samtal ligger
+kvar på servern bara tills det hämtats: det tas bort när appen stängs och senast efter gallringstiden.
 
 ## Integrationer
 API-slutpunkten `/ask` tar frågan och tidigare turer som JSON och svarar med samma JSON som
@@ -741,4 +905,8 @@ from gradio_client import Client
 client = Client("http://127.0.0.1:7860/")
 svar = client.predict("Vad är målvärdet för sjukfrånvaro 2028?", "[]", api_name="/ask")
 ```
+
+Slutpunkten `/source` visar en källa i sitt sammanhang: filnamnet och raderna ur svarets källa, och några rader runt
+dem (`client.predict("hallbarhetsprogram-2024-2028.txt", 456, 457, 3, api_name="/source")`). Bara dokument i
+underlaget kan visas.
 """

@@ -84,6 +84,23 @@ def test_purge_removes_only_old_records(tmp_path):
     assert [r.question for r in store.all()] == ["ny"]
 
 
+def test_purged_and_deleted_text_is_not_left_in_the_database_files(tmp_path):
+    path = tmp_path / "f.sqlite3"
+    store = FeedbackStore(path)
+    old = store.add(1, "GAMMAL-FRÅGA-XQ7", {"answer": "GAMMALT-SVAR-XQ7"}, "GAMMAL-KOMMENTAR-XQ7", "s")
+    withdrawn = store.add(-1, "ÅNGRAD-FRÅGA-XQ7", ANSWER, "", "s")
+    for i in range(20):
+        store.add(1, f"ny fråga {i}", ANSWER)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE feedback SET created = '2020-01-01T00:00:00+00:00' WHERE id = ?", (old,))
+    assert store.delete(withdrawn)
+    assert store.purge(older_than_days=30) == 1
+    assert len(store.all()) == 20
+    on_disk = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("f.sqlite3"))
+    for text in ("GAMMAL-FRÅGA-XQ7", "GAMMALT-SVAR-XQ7", "GAMMAL-KOMMENTAR-XQ7", "ÅNGRAD-FRÅGA-XQ7"):
+        assert text.encode() not in on_disk, text
+
+
 def test_update_and_delete(tmp_path):
     store = FeedbackStore(tmp_path / "f.sqlite3")
     row_id = store.add(1, "fråga", ANSWER)
