@@ -63,6 +63,19 @@ _NAME = re.compile(r"(?<=\s)[A-ZÅÄÖ][a-zåäöé]{3,}(?:[-–][A-ZÅÄÖ][a-z
 _NOT_NAMES = {"alliance", "march", "april", "june", "region", "budget", "what", "which", "according"}
 
 
+_AMOUNT_QUESTION = re.compile(r"\b(hur (många|stor|stora|stort|hög|höga|högt|mycket|lång)|vad kostar|how (many|much|large|high))\b",
+                              re.IGNORECASE)
+
+
+def asks_for_amount(question: str) -> bool:
+    return bool(_AMOUNT_QUESTION.search(question))
+
+
+def states_amount(text: str) -> bool:
+    """A number other than a year: "6,2 procent", "1 500 miljoner", "35 tjänster"."""
+    return bool(_NUMBER.search(_YEAR.sub("", text)))
+
+
 def names_in(question: str) -> set[str]:
     """Capitalised words inside a question ("Region Skånes", "Företagsfabriken"): places, bodies,
     companies. If the evidence never mentions one, it is about something else."""

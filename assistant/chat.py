@@ -20,7 +20,7 @@ from typing import Iterator
 
 from . import prompts
 from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations, cell_evidence, combine, compose_sentence_answer, compose_table_answer,
-                     detect_language, evidence_texts, is_list_question, is_numeric_question, list_items_after, names_in, names_missing,
+                     detect_language, evidence_texts, asks_for_amount, is_list_question, is_numeric_question, states_amount, list_items_after, names_in, names_missing,
                      question_years, rank_sentences, with_list,
                      refusal, resolve_citations, stream_llm, unsupported_numbers)
 from .embedding import Embedder, make_embedder
@@ -212,6 +212,8 @@ class Assistant:
         draft = self._extractive(cells, sentences, contexts, lang, files or [])
         if not draft.refused and names_missing(names_in(rewrite.focus), draft.evidence, self.scorer.tokenizer):
             draft = refusal(draft.evidence[:3], lang)  # "Region Skånes skattesats" is not Kronoberg's
+        if not draft.refused and asks_for_amount(rewrite.focus) and not any(states_amount(e.text) for e in draft.evidence):
+            draft = refusal(draft.evidence[:3], lang)  # "hur många?" answered without a number is no answer
 
         def finish(d: Draft, used_mode: str) -> Answer:
             text, used = resolve_citations(d.text, d.evidence) if not d.refused else (d.text, d.evidence[:3])
