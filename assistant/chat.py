@@ -16,7 +16,7 @@ import threading
 import time
 import unicodedata
 from dataclasses import dataclass, replace
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from . import prompts
 from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations, cell_evidence, combine, compose_sentence_answer, compose_table_answer,
@@ -44,10 +44,14 @@ MAX_CELLS = 6
 _FOLLOW_UP_START = re.compile(
     r"^(och|men|samt|än|hur är det med|hur blir det med|vad gäller|gäller det|samma|and|but|what about|how about|"
     r"and for|same for|then)\b", re.IGNORECASE)
-_PRONOUNS = {"det", "den", "dem", "dessa", "detta", "denna", "där", "it", "that", "this", "they", "those", "there"}
+_PRONOUNS = {"det", "den", "dem", "dessa", "detta", "denna", "där", "året", "it", "that", "this", "they", "those",
+             "there"}
 _FILLER = re.compile(r"^(och|men|samt|and|but|what about|how about|hur är det med|vad gäller)\s+", re.IGNORECASE)
 _GENERIC_FOLLOW_UP = {"samma", "också", "även", "vad", "vilka", "vilken", "vilket", "gäller", "about", "what",
-                      "which", "same", "also", "then", "året", "detta", "dessa", "ansvarar", "ansvarig"}
+                      "which", "same", "also", "then", "året", "detta", "dessa", "ansvarar", "ansvarig",
+                      # the kind of value: "och målet?" asks the earlier question about another column
+                      "målet", "målvärdet", "utfallet", "prognosen", "budgeten", "helåret", "target", "outcome",
+                      "forecast"}
 _REFUSES = re.compile(r"framgår inte|finns inte i (utdragen|dokumenten)|do(es)? not (say|mention|contain)|not mentioned",
                       re.IGNORECASE)
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
@@ -100,16 +104,31 @@ class Rewrite:
     background: str = ""
 
 
-def standalone_question(question: str, history: list[dict[str, str]]) -> Rewrite:
+def without_names(text: str, names: Iterable[str]) -> str:
+    """The text with document names ("alliansens budgetförslag", "Budget 2021") taken out, with
+    the owner's genitive before one ("alliansens")."""
+    for name in sorted(names, key=len, reverse=True):
+        text = re.sub(rf"(?i)(?:\b\w+s\s+)?\b{re.escape(name)}\w*", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def standalone_question(question: str, history: list[dict[str, str]], document_names: Iterable[str] = ()) -> Rewrite:
     """Rewrite a follow-up ("och 2027?", "vem ansvarar för det?") from the last user turn."""
     previous = next((t["content"] for t in reversed(history) if t.get("role") == "user" and t.get("content")), "")
     if not previous or not is_follow_up(question):
         return Rewrite(question, question)
+    names = [n for n in document_names if n]
     new_years = question_years(question)
+    rest = _FILLER.sub("", question).strip(" ?.!")
     base = previous
+    if names and without_names(rest, names) != rest:  # "och i alliansens budgetförslag?": another document
+        base = without_names(previous, names)
+        rest_words = without_names(rest, names)
+        if not _content_words(rest_words):
+            text = f"{base.rstrip(' ?')} – {rest}?"
+            return Rewrite(text, text)
     if new_years and question_years(base):
         base = re.sub(r"\b(19[89]\d|20[0-4]\d)\b", sorted(new_years)[0], base)
-    rest = _FILLER.sub("", question).strip(" ?.!")
     if not _content_words(rest):  # "och 2027?", "vilka är det?": the earlier question, adjusted
         text = base if not rest or new_years else f"{base.rstrip(' ?')} – {rest}?"
         return Rewrite(text, text)
@@ -189,7 +208,7 @@ class Assistant:
             return
         self._refresh()
         history = _bounded(history or [], self.settings.history_turns)
-        rewrite = standalone_question(question, history)
+        rewrite = standalone_question(question, history, self._document_names())
         standalone = rewrite.text
         lang = detect_language(question)
         files = documents or self._documents_named_in(question) or self._documents_named_in(standalone)
@@ -250,6 +269,9 @@ class Assistant:
     def _retrieval_params(self) -> RetrievalParams:
         s = self.settings
         return RetrievalParams(top_k=s.top_k, dense_k=s.dense_k, bm25_k=s.bm25_k, rrf_k=s.rrf_k)
+
+    def _document_names(self) -> list[str]:
+        return [a for info in self.index.documents.values() for a in info.aliases]
 
     def _documents_named_in(self, question: str) -> list[str]:
         lowered = question.lower()
