@@ -292,8 +292,15 @@ class Assistant:
         hits.sort(key=lambda h: -h.score)
         if not hits:
             return []
-        top = hits[0].score
-        chosen = [h for h in hits if h.score >= CELL_RATIO * top][:MAX_CELLS]
+        if files and len(files) > 1:  # a comparison: each document named gives its own best values
+            chosen = []
+            for document in files:
+                own = [h for h in hits if h.cell.file == document]
+                if own and own[0].score >= STRONG_MATCH:
+                    chosen += [h for h in own if h.score >= CELL_RATIO * own[0].score][:MAX_CELLS // len(files) or 1]
+            chosen.sort(key=lambda h: -h.score)
+        else:
+            chosen = [h for h in hits if h.score >= CELL_RATIO * hits[0].score][:MAX_CELLS]
         return cell_evidence(chosen, self.lines)
 
     def _extractive(self, cells: list[Evidence], sentences: list[Evidence], contexts, lang: str,

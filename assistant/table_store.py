@@ -80,6 +80,9 @@ _STOPWORDS = frozenset(
     värdet värde värden siffran siffra siffrorna uppgår uppgick enligt ange visa vänligen tack
     region regionen regionens kronoberg kronobergs får ha gälla gällande förslag förslaget belopp
     beloppet ca cirka redovisar redovisas anges angivet år året åren
+    stämmer överens densamma densamme detsamma jämfört jämför jämförelse skiljer skillnad respektive
+    dokumenten dokumenten ändrats ändrat
+    agree agrees compare compared differ differs same documents do does
     the a an of in on for to and or is are what which who how much many was were""".split()
 )
 # Common words that say little about which measure is meant: they count, but weakly.
