@@ -76,6 +76,14 @@ def states_amount(text: str) -> bool:
     return bool(_NUMBER.search(_YEAR.sub("", text)))
 
 
+def values_in(question: str) -> set[float]:
+    """Amounts a question quotes ("driftsramen på 5 853 mnkr", "'Utfall 2023' som 6 %"), years aside."""
+    from .tables import parse_number
+
+    values = {parse_number(m) for m in _NUMBER.findall(_YEAR.sub(" ", _SHORT_YEAR.sub(" ", question)))}
+    return {abs(v) for v in values if v is not None}
+
+
 def names_in(question: str) -> set[str]:
     """Capitalised words inside a question ("Region Skånes", "Företagsfabriken"): places, bodies,
     companies. If the evidence never mentions one, it is about something else."""

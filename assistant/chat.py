@@ -21,7 +21,7 @@ from typing import Iterable, Iterator
 from . import prompts
 from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations, cell_evidence, combine, compose_sentence_answer, compose_table_answer,
                      detect_language, evidence_texts, asks_for_amount, is_list_question, is_numeric_question, states_amount, list_items_after, names_in, names_missing,
-                     question_years, rank_sentences, with_list,
+                     question_years, rank_sentences, values_in, with_list,
                      refusal, resolve_citations, stream_llm, unsupported_numbers)
 from .embedding import Embedder, make_embedder
 from .index import Index, IndexError_, live_build
@@ -279,13 +279,18 @@ class Assistant:
 
     def _cells(self, question: str, files: list[str] | None) -> list[Evidence]:
         years = sorted(question_years(question))
+        quoted = values_in(question)
+        limit = 50 if quoted else MAX_CELLS
         hits = []
         for document in files or [None]:
             if years:
                 for year in years:
-                    hits += self.tables.lookup(question, year=int(year), document=document, limit=MAX_CELLS)
+                    hits += self.tables.lookup(question, year=int(year), document=document, limit=limit)
             else:
-                hits += self.tables.lookup(question, document=document, limit=MAX_CELLS)
+                hits += self.tables.lookup(question, document=document, limit=limit)
+        same_value = [h for h in hits if h.cell.value is not None and abs(h.cell.value) in quoted]
+        if same_value:  # "vilket år avser driftsramen på 5 853 mnkr?": the cell that holds that value
+            hits = same_value
         kinds = requested_kinds(question)
         if kinds and not any(h.cell.column_kind in kinds or not h.cell.column_kind for h in hits):
             return []  # "vad blev utfallet?" is not answered by a target value
