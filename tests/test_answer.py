@@ -43,3 +43,42 @@ def test_sentences_keep_their_source_lines():
     sentences = split_sentences(Context(chunk, 1.0, INFO))
     assert sentences == [("Första meningen slutar här.", 3, 3), ("Andra meningen fortsätter.", 3, 5),
                          ("• En punkt", 9, 9)]
+
+
+def test_list_items_are_read_after_the_intro_across_a_heading():
+    from assistant.answer import list_items_after, with_list
+
+    lines = {("a.txt", 10): "bryts dessa ner i riktningsmål.", ("a.txt", 11): "Riktningsmål",
+             ("a.txt", 13): "1. Öka fokus på person", ("a.txt", 14): "och relation",
+             ("a.txt", 15): "2. Arbeta proaktivt", ("a.txt", 17): "• Stärka samordning",
+             ("a.txt", 18): "Uppföljning sker årligen."}
+    items, last = list_items_after(lines, "a.txt", 10)
+    assert items == ["Öka fokus på person och relation", "Arbeta proaktivt", "Stärka samordning"]
+    assert last == 17
+    extended = with_list(Evidence("bryts dessa ner i riktningsmål.", INFO, "Avsnitt", 10, 10, None, 1.0), items, last)
+    assert extended.line_end == 17 and "• Arbeta proaktivt" in extended.text
+    # prose after the intro is not a list
+    assert list_items_after({("a.txt", 2): "Vanlig text.", ("a.txt", 3): "Mer text.", ("a.txt", 4): "Ännu mer.",
+                             ("a.txt", 5): "Och mer."}, "a.txt", 1)[0] == []
+
+
+def test_names_in_the_question_must_be_in_the_evidence():
+    from assistant.answer import names_in, names_missing
+    from assistant.lexical import SwedishTokenizer
+
+    tokenizer = SwedishTokenizer()
+    assert names_in("Vad är Region Skånes skattesats 2025?") == {"Skånes"}
+    evidence = [_evidence("Skattesatsen i Region Kronoberg för 2025 fastställs till 12,00 procent.")]
+    assert names_missing({"Skånes"}, evidence, tokenizer) == {"Skånes"}
+    assert names_missing(names_in("Hur många AT-läkare anställdes i Växjö?"),
+                         [_evidence("I Växjö anställdes 20 AT-läkare.")], tokenizer) == set()
+
+
+def test_amounts_and_quoted_values():
+    from assistant.answer import asks_for_amount, states_amount, values_in
+
+    assert asks_for_amount("Hur många ambulanser levererades?") and asks_for_amount("How many members?")
+    assert not asks_for_amount("Vem är regiondirektör?")
+    assert states_amount("Utöka till 35 tjänster 2027.") and not states_amount("Arbetet klart under 2024.")
+    assert values_in("Vilket år avser driftsramen på 5 853 mnkr budgetår -25?") == {5853.0}
+    assert values_in("Står sjukfrånvaron 'Utfall 2023' som 6,0 %?") == {6.0}

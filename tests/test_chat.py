@@ -148,3 +148,45 @@ def test_real_local_model_answers_the_example(assistant):
     assert "4,5" in answer.text and not answer.refused
     assert answer.verification in {"passed", "replaced_by_extractive", "llm_refusal_replaced"}
     assert answer.timings["generation_s"] > 0
+
+
+def test_a_list_question_gets_the_items_after_the_intro(assistant):
+    answer = assistant.ask("Vilka vägledande principer har Nära Kronobergaren?")
+    assert not answer.refused and answer.text.count("•") >= 4
+    cited = answer.citations[0]
+    assert cited.line_end > cited.line_start  # the citation spans the items, not just the intro
+
+
+@pytest.mark.parametrize("question", [
+    "Vad är Region Skånes skattesats 2025?",  # another region: Kronoberg's rate is no answer
+    "Hur många ambulanser levererades under början av 2024?",  # the passage says delivered, no number
+    "Hur många anställda hade Region Kronoberg enligt Budget 2021?",  # no passage gives a number
+])
+def test_near_misses_are_refused_with_the_nearest_passages(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.refused and answer.text.startswith("Det framgår inte av dokumenten.")
+    assert answer.citations  # the nearest passages are shown
+
+
+def test_a_comparison_gives_each_named_documents_value(assistant):
+    answer = assistant.ask("Vad var sjukfrånvaron 2022 – stämmer hållbarhetsprogrammet och delårsrapporten överens?")
+    files = {c.file for c in answer.citations}
+    assert {"hallbarhetsprogram-2024-2028.txt", "delarsrapport-mars-2024.txt"} <= files
+    assert "olika värden" in answer.text
+
+
+def test_a_quoted_value_finds_its_column(assistant):
+    answer = assistant.ask("Vilket år avser alliansens driftsram på 5 853 mnkr för hälso- och sjukvårdsnämnden?")
+    assert not answer.refused and answer.cells
+    assert all(c.value == 5853 for c in answer.cells) and "2027" in answer.text
+
+
+def test_follow_up_naming_another_document_keeps_the_topic():
+    names = ["budget 2021", "budgetförslag", "budgetförslaget"]
+    history = [{"role": "user", "content": "Vilken låneram beviljas i Budget 2021?"},
+               {"role": "assistant", "content": "500 mnkr [1]."}]
+    rewrite = standalone_question("och i alliansens budgetförslag för 2025?", history, names)
+    assert "låneram" in rewrite.text and "budgetförslag" in rewrite.text and "Budget 2021" not in rewrite.text
+    rewrite = standalone_question("vad var målet för året?", [
+        {"role": "user", "content": "Vad var Nöjd kund-index för buss och tåg per mars 2024?"}])
+    assert "Nöjd kund-index" in rewrite.text and "målet" in rewrite.text
