@@ -223,7 +223,9 @@ class Assistant:
         t = time.perf_counter()
         cells = self._cells(rewrite.focus, files) if is_numeric_question(standalone) else []
         timings["tables_s"] = time.perf_counter() - t
-        sentences = rank_sentences(rewrite.focus, contexts, self.scorer, rewrite.background)
+        # once retrieval is kept to the documents named, their names say nothing about which sentence answers
+        focus = without_names(rewrite.focus, self._document_names()) if files and not documents else rewrite.focus
+        sentences = rank_sentences(focus or rewrite.focus, contexts, self.scorer, rewrite.background)
         if lang == "en":
             sentences = self._rank_by_meaning(standalone, sentences)
         if is_list_question(rewrite.focus):
