@@ -50,6 +50,7 @@ def is_numeric_question(text: str) -> bool:
     return bool(NUMERIC_CUES.search(text))
 
 
+TABLE_PROSE_FACTOR = 0.7
 _LIST_QUESTION = re.compile(
     r"^(?:vilka|vilken typ av|vad ska|vad innebär|nämn|räkna upp|which|what are|what were|what do|list|name)\b"
     r"|\b(?:vilka|which)\b", re.IGNORECASE)
@@ -208,6 +209,8 @@ def rank_sentences(question: str, contexts: list[Context], scorer: Scorer, backg
             score = scorer.coverage(terms, sentence, heading + " " + neighbours)
             if years and not years & set(_YEAR.findall(sentence)):
                 score *= 0.6
+            if context.chunk.kind == "table":  # a table read as prose runs headers and rows together;
+                score *= TABLE_PROSE_FACTOR     # its values are answered from the table store instead
             score += 0.1 * context.dense - 0.01 * rank
             if numeric and _NUMBER.search(_YEAR.sub("", sentence)):
                 score += 0.05
