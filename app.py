@@ -48,7 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM (systemd, docker stop, kill) stops the server like Ctrl-C, so that Gradio deletes its cached
     # copies of exported conversations and this process's export folder is removed.
     signal.signal(signal.SIGTERM, _interrupt)
-    demo.queue(default_concurrency_limit=4).launch(**launch_options(settings))
+    try:
+        demo.queue(default_concurrency_limit=4).launch(**launch_options(settings))
+    except KeyboardInterrupt:  # stopped while still starting; once serving, launch() handles it itself
+        demo.close()
     return 0
 
 

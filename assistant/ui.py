@@ -549,7 +549,7 @@ def launch_options(settings: Settings, **overrides: Any) -> dict[str, Any]:
         ssr_mode=False,
         theme=gr.themes.Default(),
         css=CSS,
-        
+        app_kwargs={"middleware": [Middleware(NoRemoteFiles)]},
     )
     options.update(overrides)
     return options
@@ -655,7 +655,8 @@ def build_app(assistant_factory: Callable[..., Any], settings: Settings) -> gr.B
                 elif event.kind == "final":
                     answer = event.answer
         except Exception as exc:  # a clear message in the chat, the traceback in the server log
-            log.exception("the question could not be answered: %r", q)
+            # The traceback, not the question: the server log must not become a record of conversations.
+            log.exception("a question (%d characters) could not be answered", len(q))
             msg = (f"Något gick fel när frågan skulle besvaras ({type(exc).__name__}). Försök igen; om felet "
                    "kvarstår, kontakta den som förvaltar assistenten.")
             display[-1] = {"role": "assistant", "content": message_html(msg, "kb-answer kb-error")}
@@ -744,7 +745,7 @@ def build_app(assistant_factory: Callable[..., Any], settings: Settings) -> gr.B
         try:
             answer = assistant.ask(question or "", turns)
         except Exception as exc:  # the client gets a message, the server log the traceback
-            log.exception("the API question could not be answered: %r", question)
+            log.exception("an API question (%d characters) could not be answered", len(question or ""))
             raise gr.Error(f"Något gick fel när frågan skulle besvaras ({type(exc).__name__}).") from exc
         return json.dumps(answer.to_json(), ensure_ascii=False)
 
@@ -893,8 +894,9 @@ ABOUT = """
 ## Integritet
 Allt körs lokalt: inga frågor, svar eller användningsdata lämnar datorn. Samtalet sparas inte på servern; det finns
 bara i din webbläsarsession. Omdömen och kommentarer sparas i en lokal databas tillsammans med frågan, svaret,
-källorna och tiden, och tas bort när gallringstiden har gått ut (standard 365 dagar). Ett exporterat samtal ligger
-kvar på servern bara tills det hämtats: det tas bort när appen stängs och senast efter gallringstiden.
+källorna och tiden, och tas bort när gallringstiden har gått ut (standard 365 dagar). Ett exporterat samtal sparas
+på servern för nedladdningen (bara den senaste exporten av varje samtal) och tas bort när appen stängs, kopian för
+nedladdningen senast efter ett dygn.
 
 ## Integrationer
 API-slutpunkten `/ask` tar frågan och tidigare turer som JSON och svarar med samma JSON som

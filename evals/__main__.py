@@ -4,6 +4,7 @@
                         [--limit N] [--ids q001,q002] [--category C] [--out DIR] [--compare DIR]
     python -m evals report DIR [--compare DIR]      rewrite report.md and the chart from a run's files
     python -m evals bench [--out DIR] [--questions N] [--llm-questions N]
+    python -m evals load [--conversations 8] [--turns 3] [--url URL] [--mode M] [--compare] [--out DIR]
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--llm-questions", type=int, default=5, help="frågor med lokal LLM (0 hoppar över)")
     bench.add_argument("--in-process", action="store_true", help="allt i en process (inget minne per läge)")
 
+    from .load import add_arguments as load_arguments
+
+    load = sub.add_parser("load", help="lasttest: många samtidiga samtal genom API:t /ask")
+    load_arguments(load)
+
     part = sub.add_parser("bench-part", help=argparse.SUPPRESS)
     part.add_argument("part", choices=("ingest", "extractive", "local"))
     part.add_argument("--index-dir", type=Path, required=True)
@@ -75,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args, settings)
     if args.command == "report":
         return _report(args)
+    if args.command == "load":
+        from . import load
+
+        return load.main(args, args.config)
     from . import bench
 
     if args.command == "bench":
