@@ -51,7 +51,9 @@ _GENERIC_FOLLOW_UP = {"samma", "också", "även", "vad", "vilka", "vilken", "vil
                       "which", "same", "also", "then", "året", "detta", "dessa", "ansvarar", "ansvarig",
                       # the kind of value: "och målet?" asks the earlier question about another column
                       "målet", "målvärdet", "utfallet", "prognosen", "budgeten", "helåret", "target", "outcome",
-                      "forecast"}
+                      "forecast",
+                      # asking for the source: "vilket dokument säger det?"
+                      "dokument", "dokumentet", "säger", "står", "källan", "källa", "document", "says", "source"}
 _REFUSES = re.compile(r"framgår inte|finns inte i (utdragen|dokumenten)|do(es)? not (say|mention|contain)|not mentioned",
                       re.IGNORECASE)
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
@@ -104,6 +106,16 @@ class Rewrite:
     background: str = ""
 
 
+def _previous_question(history: list[dict[str, str]], names: list[str]) -> str:
+    """The last user turn as a standalone question: a follow-up to a follow-up ("och 2027?" then
+    "vilket dokument säger det?") goes back to the question both depend on."""
+    for i in range(len(history) - 1, -1, -1):
+        turn = history[i]
+        if turn.get("role") == "user" and turn.get("content"):
+            return standalone_question(turn["content"], history[:i], names).text
+    return ""
+
+
 def without_names(text: str, names: Iterable[str]) -> str:
     """The text with document names ("alliansens budgetförslag", "Budget 2021") taken out, with
     the owner's genitive before one ("alliansens")."""
@@ -114,10 +126,12 @@ def without_names(text: str, names: Iterable[str]) -> str:
 
 def standalone_question(question: str, history: list[dict[str, str]], document_names: Iterable[str] = ()) -> Rewrite:
     """Rewrite a follow-up ("och 2027?", "vem ansvarar för det?") from the last user turn."""
-    previous = next((t["content"] for t in reversed(history) if t.get("role") == "user" and t.get("content")), "")
-    if not previous or not is_follow_up(question):
+    if not is_follow_up(question):
         return Rewrite(question, question)
     names = [n for n in document_names if n]
+    previous = _previous_question(history, names)
+    if not previous:
+        return Rewrite(question, question)
     new_years = question_years(question)
     rest = _FILLER.sub("", question).strip(" ?.!")
     base = previous

@@ -190,3 +190,12 @@ def test_follow_up_naming_another_document_keeps_the_topic():
     rewrite = standalone_question("vad var målet för året?", [
         {"role": "user", "content": "Vad var Nöjd kund-index för buss och tåg per mars 2024?"}])
     assert "Nöjd kund-index" in rewrite.text and "målet" in rewrite.text
+
+
+def test_a_follow_up_to_a_follow_up_goes_back_to_the_first_question():
+    history = [{"role": "user", "content": "Hur många akutläkartjänster vill Allians för Kronoberg ha 2025?"},
+               {"role": "assistant", "content": "20 tjänster [1]."},
+               {"role": "user", "content": "Och 2027?"},
+               {"role": "assistant", "content": "35 tjänster [1]."}]
+    rewrite = standalone_question("Vilket dokument säger det?", history)
+    assert "akutläkartjänster" in rewrite.text and "2027" in rewrite.text and "2025" not in rewrite.text
