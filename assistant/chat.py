@@ -30,7 +30,7 @@ from .llm import LLM, LLMUnavailable, make_llm
 from .records import Answer
 from .retrieval import RetrievalParams, retrieve
 from .settings import Settings
-from .table_store import requested_kinds
+from .table_store import CellHit, requested_kinds
 from .tables import STRONG_MATCH
 from .vectorstore import VectorStoreError
 
@@ -322,7 +322,15 @@ class Assistant:
             chosen.sort(key=lambda h: -h.score)
         else:
             chosen = [h for h in hits if h.score >= CELL_RATIO * hits[0].score][:MAX_CELLS]
+        if is_list_question(question) and chosen:
+            chosen = self._whole_column(chosen[0])
         return cell_evidence(chosen, self.lines)
+
+    def _whole_column(self, hit: CellHit, limit: int = 12) -> list[CellHit]:
+        """"Vilka krav gäller 2028?": every row of the best cell's table in that cell's column."""
+        _, cells = self.tables.table(hit.cell.table_id)
+        same = [c for c in cells if c.column == hit.cell.column][:limit]
+        return [replace(hit, cell=c) for c in same] if len(same) > 1 else [hit]
 
     def _extractive(self, cells: list[Evidence], sentences: list[Evidence], contexts, lang: str,
                     named: list[str]) -> Draft:
