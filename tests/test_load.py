@@ -67,19 +67,19 @@ def test_eight_conversations_at_once_are_all_answered_without_crossing(load_url,
     from evals.__main__ import _parser
     from evals.load import main
 
-    args = _parser().parse_args(["load", "--conversations", "8", "--turns", "2", "--url", load_url, "--compare",
+    args = _parser().parse_args(["load", "--conversations", "8", "--turns", "3", "--url", load_url, "--compare",
                                  "--out", str(tmp_path)])
     code = main(args)
     summary = json.loads((tmp_path / "load.json").read_text(encoding="utf-8"))
     rows = [json.loads(line) for line in (tmp_path / "requests.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert summary["requests"] == summary["answered"] == 16 and summary["errors"] == 0, summary["error_messages"]
+    assert summary["requests"] == summary["answered"] == 24 and summary["errors"] == 0, summary["error_messages"]
     assert summary["crossings"] == 0, summary["crossing_examples"]
     assert summary["differences_from_sequential"] == 0, summary["difference_examples"]  # same answers as alone
     assert code == 0 and summary["ok"]
-    assert len(rows) == 16 and {(r["conversation"], r["turn"]) for r in rows} == {(c, t) for c in range(8) for t in (0, 1)}
+    assert len(rows) == 24 and {(r["conversation"], r["turn"]) for r in rows} == {(c, t) for c in range(8) for t in (0, 1, 2)}
     # Each follow-up was read with its own conversation's history: its topic carried over, its year changed.
     for r in rows:
-        if r["turn"] == 1:
+        if r["turn"] >= 1:  # "Och 2027?", then "Vilket dokument säger det?" over the first follow-up
             standalone = r["answer"]["standalone_question"].lower()
             assert any(t in standalone for t in topic_of(r["conversation"]).terms), standalone
             assert "2027" in standalone
