@@ -294,8 +294,10 @@ class Assistant:
         return [f for f, info in self.index.documents.items() if any(a.lower() in lowered for a in info.aliases)]
 
     def _cells(self, question: str, files: list[str] | None) -> list[Evidence]:
-        years = sorted(question_years(question))
-        quoted = values_in(question)
+        # "Budget 2021" names a document, not the year asked about
+        asked = without_names(question, self._document_names())
+        years = sorted(question_years(asked))
+        quoted = values_in(asked)
         limit = 50 if quoted else MAX_CELLS
         hits = []
         for document in files or [None]:
