@@ -18,6 +18,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9•–\-])|\s+(?=•)"
 _NUMBER = re.compile(r"(?<![\w,.])[-−–]?\d{1,3}(?:[ \u00a0]\d{3})+(?:[,.]\d+)?(?![\w])|(?<![\w,.])[-−–]?\d+(?:[,.]\d+)?(?![\w])")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+_YEAR_RANGE = re.compile(r"\b(?:19|20)\d\d\s*[-–]\s*(?:(?:19|20)\d\d|\d\d)\b")
 _SHORT_YEAR = re.compile(r"(?:\bår|\byear|\bbudgetår)\s*[-–'’](\d{2})\b", re.IGNORECASE)
 _ITEM = re.compile(r"^\s*(?:[•\-–·▪*]|\d+[.)])\s*")
 _ENGLISH_WORDS = {"what", "which", "who", "how", "is", "are", "the", "of", "does", "did", "many", "much",
@@ -81,7 +82,8 @@ def values_in(question: str) -> set[float]:
     """Amounts a question quotes ("driftsramen på 5 853 mnkr", "'Utfall 2023' som 6 %"), years aside."""
     from .tables import parse_number
 
-    values = {parse_number(m) for m in _NUMBER.findall(_YEAR.sub(" ", _SHORT_YEAR.sub(" ", question)))}
+    text = _YEAR_RANGE.sub(" ", _SHORT_YEAR.sub(" ", question))  # "2025–27", "år -28"
+    values = {parse_number(m) for m in _NUMBER.findall(_YEAR.sub(" ", text))}
     return {abs(v) for v in values if v is not None}
 
 

@@ -82,3 +82,4 @@ def test_amounts_and_quoted_values():
     assert states_amount("Utöka till 35 tjänster 2027.") and not states_amount("Arbetet klart under 2024.")
     assert values_in("Vilket år avser driftsramen på 5 853 mnkr budgetår -25?") == {5853.0}
     assert values_in("Står sjukfrånvaron 'Utfall 2023' som 6,0 %?") == {6.0}
+    assert values_in("Vad säger budgetförslaget 2025–27 och planen 2022-2023 om 4,5 %?") == {4.5}
