@@ -235,7 +235,9 @@ class Assistant:
         contexts = retrieve(self.index, self.embedder, standalone, params, files)
         timings["retrieval_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        cells = self._cells(rewrite.focus, files) if is_numeric_question(standalone) else []
+        # "vilka är det?" after "hur många yrkesgrupper …?" asks for the names, not the count again
+        wants_names = is_list_question(question) and rewrite.text != question
+        cells = self._cells(rewrite.focus, files) if is_numeric_question(standalone) and not wants_names else []
         timings["tables_s"] = time.perf_counter() - t
         # once retrieval is kept to the documents named, their names say nothing about which sentence answers
         focus = without_names(rewrite.focus, self._document_names()) if files and not documents else rewrite.focus

@@ -199,3 +199,11 @@ def test_a_follow_up_to_a_follow_up_goes_back_to_the_first_question():
                {"role": "assistant", "content": "35 tjänster [1]."}]
     rewrite = standalone_question("Vilket dokument säger det?", history)
     assert "akutläkartjänster" in rewrite.text and "2027" in rewrite.text and "2025" not in rewrite.text
+
+
+def test_which_ones_after_how_many_names_them_instead_of_counting_again(assistant):
+    history = [{"role": "user", "content": "Hur många yrkesgrupper har en framtagen karriärmodell per mars 2024?"},
+               {"role": "assistant", "content": "5 yrkesgrupper [1]."}]
+    answer = assistant.ask("vilka är det?", history)
+    assert not answer.refused and not answer.cells
+    assert "sjuksköterskor" in answer.text.lower()
