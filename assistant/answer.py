@@ -22,7 +22,9 @@ _YEAR_RANGE = re.compile(r"\b(?:19|20)\d\d\s*[-–]\s*(?:(?:19|20)\d\d|\d\d)\b")
 _SHORT_YEAR = re.compile(r"(?:\bår|\byear|\bbudgetår)\s*[-–'’](\d{2})\b", re.IGNORECASE)
 _ITEM = re.compile(r"^\s*(?:[•\-–·▪*]|\d+[.)])\s*")
 _ENGLISH_WORDS = {"what", "which", "who", "how", "is", "are", "the", "of", "does", "did", "many", "much",
-                  "target", "about", "when", "where", "why", "for", "and", "according", "value", "year"}
+                  "target", "about", "when", "where", "why", "for", "and", "according", "value", "year",
+                  "to", "in", "on", "by", "up", "make", "must", "be", "do", "has", "have", "was", "were", "will",
+                  "should", "this", "that", "with", "from", "its", "their", "there"}
 _SWEDISH_WORDS = {"vad", "vilka", "vilken", "vem", "hur", "är", "och", "för", "det", "som", "enligt", "många",
                   "mycket", "när", "var", "varför", "om", "målvärdet", "året", "av", "till", "i", "på", "ska"}
 # Question words that carry no topic; they must not make a passage look relevant.
@@ -40,10 +42,14 @@ NUMERIC_CUES = re.compile(
 )
 
 
+_QUOTED = re.compile(r"\([^)]*\)|[\"“”'‘’][^\"“”'‘’]{1,80}[\"“”'‘’]")
+
+
 def detect_language(text: str) -> str:
-    tokens = words(text)
+    # Swedish terms quoted in an English question ("(försörjningskvot)") do not make it Swedish
+    tokens = words(_QUOTED.sub(" ", text))
     english = sum(t in _ENGLISH_WORDS for t in tokens)
-    swedish = sum(t in _SWEDISH_WORDS for t in tokens) + 2 * len(re.findall(r"[åäö]", text.lower()))
+    swedish = sum(t in _SWEDISH_WORDS for t in tokens) + sum(bool(re.search(r"[åäö]", t)) for t in tokens)
     return "en" if english > swedish else "sv"
 
 

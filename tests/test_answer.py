@@ -34,6 +34,10 @@ def test_cell_values_read_naturally():
 def test_language_and_years():
     assert detect_language("What is the sick leave target for 2028?") == "en"
     assert detect_language("Vad är målvärdet för sjukfrånvaro 2028?") == "sv"
+    # Swedish terms quoted in an English question do not make it Swedish
+    assert detect_language("How is the dependency ratio (försörjningskvot) expected to change?") == "en"
+    assert detect_language("Which parties make up Allians för Kronoberg?") == "en"
+    assert detect_language("och 2027?") == "sv"
     assert question_years("Vilken nivå år -28 och 2030?") == {"2028", "2030"}
 
 
