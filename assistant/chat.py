@@ -19,10 +19,11 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Iterator
 
 from . import prompts
-from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations, cell_evidence, combine, compose_sentence_answer, compose_table_answer,
-                     detect_language, evidence_texts, asks_for_amount, is_list_question, is_numeric_question, states_amount, list_items_after, names_in, names_missing,
-                     question_years, rank_sentences, values_in, with_list,
-                     refusal, resolve_citations, stream_llm, unsupported_numbers)
+from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations, asks_for_amount,
+                     cell_evidence, combine, compose_sentence_answer, compose_table_answer, detect_language,
+                     evidence_texts, is_list_question, is_numeric_question, list_items_after, names_in,
+                     names_missing, question_years, rank_sentences, refusal, resolve_citations, states_amount,
+                     stream_llm, unsupported_numbers, values_in, with_list)
 from .embedding import Embedder, make_embedder
 from .index import Index, IndexError_, live_build
 from .lexical import STOPWORDS, words
@@ -247,10 +248,8 @@ class Assistant:
         if is_list_question(rewrite.focus):
             sentences = self._with_lists(sentences)
         draft = self._extractive(cells, sentences, contexts, lang, files or [])
-        if not draft.refused and names_missing(names_in(rewrite.focus), draft.evidence, self.scorer.tokenizer):
-            draft = refusal(draft.evidence[:3], lang)  # "Region Skånes skattesats" is not Kronoberg's
-        if not draft.refused and asks_for_amount(rewrite.focus) and not any(states_amount(e.text) for e in draft.evidence):
-            draft = refusal(draft.evidence[:3], lang)  # "hur många?" answered without a number is no answer
+        if not draft.refused and self._misses_the_question(rewrite.focus, draft):
+            draft = refusal(draft.evidence[:3], lang)
 
         def finish(d: Draft, used_mode: str) -> Answer:
             text, used = resolve_citations(d.text, d.evidence) if not d.refused else (d.text, d.evidence[:3])
@@ -331,7 +330,7 @@ class Assistant:
         return cell_evidence(chosen, self.lines)
 
     def _whole_column(self, hit: CellHit, limit: int = 12) -> list[CellHit]:
-        """"Vilka krav gäller 2028?": every row of the best cell's table in that cell's column."""
+        """Every row of the best cell's table in that cell's column ("vilka krav gäller 2028?")."""
         _, cells = self.tables.table(hit.cell.table_id)
         same = [c for c in cells if c.column == hit.cell.column][:limit]
         return [replace(hit, cell=c) for c in same] if len(same) > 1 else [hit]
@@ -356,6 +355,13 @@ class Assistant:
         if lang == "en":  # lexical overlap says little across languages: trust the dense match
             return max((c.dense for c in contexts), default=0.0) >= EN_DENSE_THRESHOLD
         return sentences[0].score >= ANSWER_THRESHOLD
+
+    def _misses_the_question(self, question: str, draft: Draft) -> bool:
+        """Evidence that looks relevant but is about something else: another body ("Region Skånes
+        skattesats" is not Kronoberg's), or no number for a "hur många?"."""
+        if names_missing(names_in(question), draft.evidence, self.scorer.tokenizer):
+            return True
+        return asks_for_amount(question) and not any(states_amount(e.text) for e in draft.evidence)
 
     def _with_lists(self, sentences: list[Evidence], top: int = 5, bonus: float = 0.1) -> list[Evidence]:
         """For "vilka ...?" a sentence that introduces a list answers with the list's items."""
