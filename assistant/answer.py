@@ -220,7 +220,7 @@ def rank_sentences(question: str, contexts: list[Context], scorer: Scorer, backg
             if context.chunk.kind == "table":  # a table read as prose runs headers and rows together;
                 score *= TABLE_PROSE_FACTOR     # its values are answered from the table store instead
             score += 0.1 * context.dense - 0.01 * rank
-            if numeric and _NUMBER.search(_YEAR.sub("", sentence)):
+            if numeric and states_amount(sentence):
                 score += 0.05
             if sentence.endswith(":"):  # "År 2028 ska:" and list intros need what follows
                 sentence, last = _with_following_items(sentence, last, sentences[i + 1:])

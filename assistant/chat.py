@@ -179,6 +179,7 @@ class Assistant:
 
         self.index = index
         self.tables = TableStore.open(index.tables_path)
+        self.document_names = [a for info in index.documents.values() for a in info.aliases]
         self.lines = {(c.file, no): text for c in index.chunks.values()
                       for no, text in zip(c.lines, c.text.split("\n"))}
         df: dict[str, int] = {}
@@ -223,7 +224,7 @@ class Assistant:
             return
         self._refresh()
         history = _bounded(history or [], self.settings.history_turns)
-        rewrite = standalone_question(question, history, self._document_names())
+        rewrite = standalone_question(question, history, self.document_names)
         standalone = rewrite.text
         lang = detect_language(question)
         files = documents or self._documents_named_in(question) or self._documents_named_in(standalone)
@@ -241,7 +242,7 @@ class Assistant:
         cells = self._cells(rewrite.focus, files) if is_numeric_question(standalone) and not wants_names else []
         timings["tables_s"] = time.perf_counter() - t
         # once retrieval is kept to the documents named, their names say nothing about which sentence answers
-        focus = without_names(rewrite.focus, self._document_names()) if files and not documents else rewrite.focus
+        focus = without_names(rewrite.focus, self.document_names) if files and not documents else rewrite.focus
         sentences = rank_sentences(focus or rewrite.focus, contexts, self.scorer, rewrite.background)
         if lang == "en":
             sentences = self._rank_by_meaning(standalone, sentences)
@@ -287,16 +288,13 @@ class Assistant:
         s = self.settings
         return RetrievalParams(top_k=s.top_k, dense_k=s.dense_k, bm25_k=s.bm25_k, rrf_k=s.rrf_k)
 
-    def _document_names(self) -> list[str]:
-        return [a for info in self.index.documents.values() for a in info.aliases]
-
     def _documents_named_in(self, question: str) -> list[str]:
         lowered = question.lower()
         return [f for f, info in self.index.documents.items() if any(a.lower() in lowered for a in info.aliases)]
 
     def _cells(self, question: str, files: list[str] | None) -> list[Evidence]:
         # "Budget 2021" names a document, not the year asked about
-        asked = without_names(question, self._document_names())
+        asked = without_names(question, self.document_names)
         years = sorted(question_years(asked))
         quoted = values_in(asked)
         limit = 50 if quoted else MAX_CELLS

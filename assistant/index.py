@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -206,16 +205,6 @@ def _opens(settings: Settings) -> bool:
     return True
 
 
-def _check_tables(path: Path) -> None:
-    """Raise sqlite3.DatabaseError unless the table store reads (the same probe TableStore.open makes)."""
-    uri = "file:" + str(path.resolve()).replace("?", "%3f").replace("#", "%23") + "?mode=ro"
-    con = sqlite3.connect(uri, uri=True)
-    try:
-        con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    finally:
-        con.close()
-
-
 def _chunks_with_reuse(docs, keys, params, previous, previous_dir):
     """Chunks per file; files whose key is unchanged take theirs from the previous build."""
     old_chunks: dict[str, list[Chunk]] = {}
@@ -354,10 +343,12 @@ class Index:
             raise IndexCorrupt(f"Indexet i {directory} kan inte läsas ({exc}). Kör `{REBUILD_COMMAND}`.") from exc
         # A damaged table database or embedded Chroma would otherwise surface later as a raw
         # sqlite/chromadb traceback; both are checked here and reported with the repair command.
+        from .table_store import TableStore, TableStoreMissing
+
         try:
-            _check_tables(directory / "tables.sqlite3")
-        except sqlite3.Error as exc:
-            raise IndexCorrupt(f"Tabellregistret i {directory} är skadat ({exc}). "
+            TableStore.check(directory / "tables.sqlite3")
+        except TableStoreMissing as exc:
+            raise IndexCorrupt(f"Tabellregistret i {directory} är skadat ({exc.__cause__ or exc}). "
                                f"Kör `{REBUILD_COMMAND}` för att bygga om indexet.") from exc
         try:
             store = _open_store(settings, directory, meta["collection"], create=False)

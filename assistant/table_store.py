@@ -81,7 +81,7 @@ _STOPWORDS = frozenset(
     region regionen regionens kronoberg kronobergs får ha gälla gällande förslag förslaget belopp
     beloppet ca cirka redovisar redovisas anges angivet år året åren
     stämmer överens densamma densamme detsamma jämfört jämför jämförelse skiljer skillnad respektive
-    dokumenten dokumenten ändrats ändrat
+    dokumenten ändrats ändrat
     agree agrees compare compared differ differs same documents do does
     the a an of in on for to and or is are what which who how much many was were""".split()
 )
@@ -264,6 +264,19 @@ def _normalize_year(year) -> int | None:
 
 # --------------------------------------------------------------------------- build
 
+def _connect_read_only(db_path: Path) -> sqlite3.Connection:
+    if not db_path.is_file():
+        raise TableStoreMissing(db_path)
+    uri = "file:" + str(db_path.resolve()).replace("?", "%3f").replace("#", "%23") + "?mode=ro"
+    con = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    try:
+        con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.DatabaseError as exc:
+        con.close()
+        raise TableStoreMissing(db_path) from exc
+    return con
+
+
 @dataclass(frozen=True)
 class CellHit:
     cell: Cell
@@ -411,17 +424,12 @@ class TableStore:
 
     @classmethod
     def open(cls, db_path: Path) -> "TableStore":
-        db_path = Path(db_path)
-        if not db_path.is_file():
-            raise TableStoreMissing(db_path)
-        uri = "file:" + str(db_path.resolve()).replace("?", "%3f").replace("#", "%23") + "?mode=ro"
-        con = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        try:
-            con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            con.close()
-            raise TableStoreMissing(db_path) from exc
-        return cls(con, db_path)
+        return cls(_connect_read_only(Path(db_path)), Path(db_path))
+
+    @staticmethod
+    def check(db_path: Path) -> None:
+        """Raise TableStoreMissing unless the store at `db_path` can be read (without loading it)."""
+        _connect_read_only(Path(db_path)).close()
 
     def close(self) -> None:
         with self._lock:
