@@ -35,7 +35,7 @@ _QUESTION_NOISE = {
     "document", "documents", "kronoberg's", "regional", "värde", "värdet", "ange", "beskriv", "berätt",
 }
 NUMERIC_CUES = re.compile(
-    r"målvärde|mål\b|utfall|budget|mnkr|mkr|miljon|procent|%|hur många|hur stor|hur mycket|andel|antal|"
+    r"målvärde|mål(?:et|en)?\b|\bår\s*[-–]\d\d\b|utfall|budget|mnkr|mkr|miljon|procent|%|hur många|hur stor|hur mycket|andel|antal|"
     r"ram|prognos|resultat|kostnad|intäkt|skattesats|target|how many|how much|share|percent|amount|"
     r"outcome|forecast|value|\b20\d\d\b",
     re.IGNORECASE,
@@ -82,6 +82,57 @@ def asks_for_amount(question: str) -> bool:
 def states_amount(text: str) -> bool:
     """A number other than a year: "6,2 procent", "1 500 miljoner", "35 tjänster"."""
     return bool(_NUMBER.search(_YEAR.sub("", text)))
+
+
+_MONTHS = ("januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december|january|"
+           "february|march|may|june|july|august|october")
+_FULL_DATE = re.compile(rf"\b(?:19|20)\d\d-\d\d-\d\d\b|\b\d{{1,2}}(?::e|:a)? (?:{_MONTHS})\b", re.IGNORECASE)
+_TIME = re.compile(rf"\b(?:19[89]\d|20[0-4]\d)\b|\b(?:{_MONTHS})\b|\b(?:våren|hösten|sommaren|vintern|"
+                   r"årsskiftet|halvår|kvartal)\w*", re.IGNORECASE)
+_DATE_QUESTION = re.compile(r"\b(?:vilket|vilken|what|which) (?:datum|dag|date|day)\b", re.IGNORECASE)
+_WHEN_QUESTION = re.compile(r"^(?:\w+ )?(?:när|when)\b|\b(?:vilket år|vilken månad|what year|which year|"
+                            r"what month|sedan när|since when)\b", re.IGNORECASE)
+
+
+def expected_answer(question: str) -> str:
+    """What kind of answer the question asks for: "date", "time", "amount", or "" (anything)."""
+    if _DATE_QUESTION.search(question):
+        return "date"
+    if _WHEN_QUESTION.search(question):
+        return "time"
+    if asks_for_amount(question):
+        return "amount"
+    return ""
+
+
+def states(kind: str, text: str) -> bool:
+    """Whether a piece of evidence can answer a question of that kind."""
+    if kind == "date":
+        return bool(_FULL_DATE.search(text))
+    if kind == "time":
+        return bool(_TIME.search(text))
+    if kind == "amount":
+        return states_amount(text)
+    return True
+
+
+def prefer_answer_type(question: str, sentences: list[Evidence], ratio: float = 0.7, near: int = 2) -> list[Evidence]:
+    """Among sentences nearly as good as the best, those that state what is asked for come first:
+    "när?" wants a time, "hur många?" a number. A number must stand right by the best sentence
+    (its next sentence); numbers elsewhere are too often about something else. The best is kept
+    first when none fits."""
+    kind = expected_answer(question)
+    if not kind or not sentences:
+        return sentences
+    best = sentences[0]
+    close = [s for s in sentences if s.score >= ratio * best.score]
+    fitting = [s for s in close if states(kind, s.text)]
+    if kind == "amount":
+        fitting = [s for s in fitting if s.info.file == best.info.file and abs(s.line_start - best.line_end) <= near]
+    if not fitting or fitting[0] is close[0]:
+        return sentences
+    rest = [s for s in sentences if s not in fitting]
+    return fitting + rest
 
 
 def values_in(question: str) -> set[float]:

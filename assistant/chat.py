@@ -19,10 +19,10 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Iterator
 
 from . import prompts
-from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations, asks_for_amount,
-                     cell_evidence, combine, compose_sentence_answer, compose_table_answer, detect_language,
+from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations,
+                     cell_evidence, combine, compose_sentence_answer, compose_table_answer, detect_language, expected_answer,
                      evidence_texts, is_list_question, is_numeric_question, list_items_after, names_in,
-                     names_missing, question_years, rank_sentences, refusal, resolve_citations, states_amount,
+                     names_missing, prefer_answer_type, question_years, rank_sentences, refusal, resolve_citations, states,
                      stream_llm, unsupported_numbers, values_in, with_list)
 from .embedding import Embedder, make_embedder
 from .index import Index, IndexError_, live_build
@@ -239,13 +239,17 @@ class Assistant:
         t = time.perf_counter()
         # "vilka är det?" after "hur många yrkesgrupper …?" asks for the names, not the count again
         wants_names = is_list_question(question) and rewrite.text != question
-        cells = self._cells(rewrite.focus, files) if is_numeric_question(standalone) and not wants_names else []
+        numeric = is_numeric_question(without_names(standalone, self.document_names))  # "alliansens budget" names a document
+        if expected_answer(rewrite.focus) in ("time", "date") and not values_in(rewrite.focus):
+            numeric = False  # "när blir tunneln klar?": a table's "Tidplan" cell is another thing's date
+        cells = self._cells(rewrite.focus, files) if numeric and not wants_names else []
         timings["tables_s"] = time.perf_counter() - t
         # once retrieval is kept to the documents named, their names say nothing about which sentence answers
         focus = without_names(rewrite.focus, self.document_names) if files and not documents else rewrite.focus
         sentences = rank_sentences(focus or rewrite.focus, contexts, self.scorer, rewrite.background)
         if lang == "en":
             sentences = self._rank_by_meaning(standalone, sentences)
+        sentences = prefer_answer_type(rewrite.focus, sentences)
         if is_list_question(rewrite.focus):
             sentences = self._with_lists(sentences)
         draft = self._extractive(cells, sentences, contexts, lang, files or [])
@@ -359,7 +363,8 @@ class Assistant:
         skattesats" is not Kronoberg's), or no number for a "hur många?"."""
         if names_missing(names_in(question), draft.evidence, self.scorer.tokenizer):
             return True
-        return asks_for_amount(question) and not any(states_amount(e.text) for e in draft.evidence)
+        kind = expected_answer(question)
+        return kind in ("amount", "date") and not any(states(kind, e.text) for e in draft.evidence)
 
     def _with_lists(self, sentences: list[Evidence], top: int = 5, bonus: float = 0.1) -> list[Evidence]:
         """For "vilka ...?" a sentence that introduces a list answers with the list's items."""

@@ -1,4 +1,4 @@
-from assistant.answer import (Evidence, detect_language, format_cell_value, question_years, resolve_citations,
+from assistant.answer import (Evidence, detect_language, expected_answer, prefer_answer_type, states, format_cell_value, question_years, resolve_citations,
                               split_sentences, unsupported_numbers)
 from assistant.records import Cell, Chunk, Context, DocumentInfo
 
@@ -87,3 +87,37 @@ def test_amounts_and_quoted_values():
     assert values_in("Vilket år avser driftsramen på 5 853 mnkr budgetår -25?") == {5853.0}
     assert values_in("Står sjukfrånvaron 'Utfall 2023' som 6,0 %?") == {6.0}
     assert values_in("Vad säger budgetförslaget 2025–27 och planen 2022-2023 om 4,5 %?") == {4.5}
+
+
+def test_the_kind_of_answer_asked_for():
+    assert expected_answer("Vilket datum antog regionfullmäktige programmet?") == "date"
+    assert expected_answer("What date is the strategy dated?") == "date"
+    assert expected_answer("När väntas tunneln vara klar?") == "time"
+    assert expected_answer("Sedan när sitter alliansen i opposition?") == "time"
+    assert expected_answer("Hur många sökte utbildningstjänst?") == "amount"
+    assert expected_answer("Vad händer när tunneln är klar?") == ""
+    assert states("date", "Datum: 2025-09-30") and states("date", "beslutades den 12 juni")
+    assert not states("date", "för perioden 2024–2028")
+    assert states("time", "förväntas vara klar 2029") and states("time", "till hösten")
+    assert not states("time", "skapar nya möjligheter")
+
+
+def _scored(text: str, score: float, line: int) -> Evidence:
+    return Evidence(text, INFO, "Avsnitt", line, line, None, score)
+
+
+def test_a_sentence_stating_what_is_asked_comes_first_among_close_ones():
+    best = _scored("Tunneln skapar nya möjligheter när den är klar.", 0.60, 10)
+    dated = _scored("Tunneln förväntas vara klar 2029.", 0.55, 40)
+    far_below = _scored("Allt ska vara klart 2030.", 0.20, 50)
+    assert prefer_answer_type("När blir tunneln klar?", [best, dated, far_below])[0] is dated
+    assert prefer_answer_type("Vad gör tunneln?", [best, dated])[0] is best
+    assert prefer_answer_type("När blir tunneln klar?", [best, far_below])[0] is best
+
+
+def test_a_number_is_preferred_only_right_by_the_best_sentence():
+    best = _scored("Urval och intervju av utbildningstjänster pågår.", 0.96, 10)
+    next_to_it = _scored("Ca 140 personer har sökt utbildningstjänst.", 0.71, 11)
+    elsewhere = _scored("Låneram på 500 mnkr.", 0.90, 300)
+    assert prefer_answer_type("Hur många sökte?", [best, next_to_it])[0] is next_to_it
+    assert prefer_answer_type("Hur många sökte?", [best, elsewhere])[0] is best
