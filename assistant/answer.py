@@ -71,8 +71,10 @@ _NAME = re.compile(r"(?<=\s)[A-ZÅÄÖ][a-zåäöé]{3,}(?:[-–][A-ZÅÄÖ][a-z
 _NOT_NAMES = {"alliance", "march", "april", "june", "region", "budget", "what", "which", "according"}
 
 
-_AMOUNT_QUESTION = re.compile(r"\b(hur (många|stor|stora|stort|hög|höga|högt|mycket|lång)|vad kostar|how (many|much|large|high))\b",
-                              re.IGNORECASE)
+_AMOUNT_QUESTION = re.compile(
+    r"\b(hur (många|stor|stora|stort|hög|höga|högt|mycket|lång)|vad kostar|how (many|much|large|high)|"
+    r"vilket (värde|antal)|what (value|number)|vad (blev|var|är) (utfallet|värdet|antalet|andelen|nivån))\b",
+    re.IGNORECASE)
 
 
 def asks_for_amount(question: str) -> bool:
@@ -133,6 +135,22 @@ def prefer_answer_type(question: str, sentences: list[Evidence], ratio: float = 
         return sentences
     rest = [s for s in sentences if s not in fitting]
     return fitting + rest
+
+
+def logical_lines(lines: Mapping[tuple[str, int], str], file: str, first: int, last: int) -> list[str]:
+    """The source lines of a span with wrapped lines joined: a line continues when the next
+    non-empty line starts in lower case ("Ca 140 personer" / "har sökt …"). Lines that each start
+    with a capital are separate items, like the rows of an indicator list."""
+    joined: list[str] = []
+    for no in range(first, last + 1):
+        text = (lines.get((file, no)) or "").strip()
+        if not text:
+            continue
+        if joined and (text[0].islower() or joined[-1].endswith((",", "-", "–", "och"))):
+            joined[-1] += " " + text
+        else:
+            joined.append(text)
+    return joined
 
 
 def values_in(question: str) -> set[float]:

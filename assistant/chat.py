@@ -19,11 +19,11 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Iterator
 
 from . import prompts
-from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations,
-                     cell_evidence, combine, compose_sentence_answer, compose_table_answer, detect_language, expected_answer,
-                     evidence_texts, is_list_question, is_numeric_question, list_items_after, names_in,
-                     names_missing, prefer_answer_type, question_years, rank_sentences, refusal, resolve_citations, states,
-                     stream_llm, unsupported_numbers, values_in, with_list)
+from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations, cell_evidence, combine,
+                     compose_sentence_answer, compose_table_answer, detect_language, evidence_texts, expected_answer,
+                     is_list_question, is_numeric_question, list_items_after, logical_lines, names_in, names_missing,
+                     prefer_answer_type, question_years, rank_sentences, refusal, resolve_citations, states,
+                     states_amount, stream_llm, unsupported_numbers, values_in, with_list)
 from .embedding import Embedder, make_embedder
 from .index import Index, IndexError_, live_build
 from .lexical import STOPWORDS, words
@@ -364,7 +364,24 @@ class Assistant:
         if names_missing(names_in(question), draft.evidence, self.scorer.tokenizer):
             return True
         kind = expected_answer(question)
-        return kind in ("amount", "date") and not any(states(kind, e.text) for e in draft.evidence)
+        if kind == "amount":
+            return not any(self._states_amount_about(question, e) for e in draft.evidence)
+        return kind == "date" and not any(states(kind, e.text) for e in draft.evidence)
+
+    def _states_amount_about(self, question: str, ev: Evidence) -> bool:
+        """A number on the line that matches the question best. A sentence run together from an
+        indicator list ("Invånare med fetma, andel (%) Invånare 16-84 år …") has numbers, but not
+        for the indicator asked about."""
+        if ev.cell is not None:
+            return True
+        if not states_amount(ev.text):
+            return False
+        pieces = logical_lines(self.lines, ev.info.file, ev.line_start, ev.line_end)
+        if len(pieces) < 2 or is_list_question(question) or detect_language(question) != "sv":
+            return True  # "hur många – vilka är det?" wants the names; English shares no words with the lines
+        terms = self.scorer.query_terms(question)
+        best = max(pieces, key=lambda p: self.scorer.coverage(terms, p))
+        return states_amount(best)
 
     def _with_lists(self, sentences: list[Evidence], top: int = 5, bonus: float = 0.1) -> list[Evidence]:
         """For "vilka ...?" a sentence that introduces a list answers with the list's items."""

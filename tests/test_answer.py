@@ -1,4 +1,4 @@
-from assistant.answer import (Evidence, detect_language, expected_answer, prefer_answer_type, states, format_cell_value, question_years, resolve_citations,
+from assistant.answer import (Evidence, detect_language, expected_answer, logical_lines, prefer_answer_type, states, format_cell_value, question_years, resolve_citations,
                               split_sentences, unsupported_numbers)
 from assistant.records import Cell, Chunk, Context, DocumentInfo
 
@@ -121,3 +121,12 @@ def test_a_number_is_preferred_only_right_by_the_best_sentence():
     elsewhere = _scored("Låneram på 500 mnkr.", 0.90, 300)
     assert prefer_answer_type("Hur många sökte?", [best, next_to_it])[0] is next_to_it
     assert prefer_answer_type("Hur många sökte?", [best, elsewhere])[0] is best
+
+
+def test_wrapped_lines_join_but_list_rows_stay_apart():
+    lines = {("a.txt", 1): "Ca 140 personer", ("a.txt", 2): "", ("a.txt", 3): "har sökt utbildningstjänst.",
+             ("a.txt", 4): "Invånare med fetma, andel (%)", ("a.txt", 5): "Invånare 16-84 år, andel (%)"}
+    assert logical_lines(lines, "a.txt", 1, 5) == ["Ca 140 personer har sökt utbildningstjänst.",
+                                                    "Invånare med fetma, andel (%)", "Invånare 16-84 år, andel (%)"]
+    assert expected_answer("Vilket värde har indikatorn?") == "amount"
+    assert expected_answer("Vad blev utfallet för antalet recept?") == "amount"
