@@ -81,9 +81,13 @@ def asks_for_amount(question: str) -> bool:
     return bool(_AMOUNT_QUESTION.search(question))
 
 
+# Numbers that describe what is counted, not how much: "antal/100 000 inv.", "65+", "16-84 år", "åk 9".
+_DESCRIPTOR_NUMBER = re.compile(r"/\s*\d[\d\s]*|\b\d+\+|\b\d+\s*[-–]\s*\d+\s*år\b|\båk\s*\d+", re.IGNORECASE)
+
+
 def states_amount(text: str) -> bool:
-    """A number other than a year: "6,2 procent", "1 500 miljoner", "35 tjänster"."""
-    return bool(_NUMBER.search(_YEAR.sub("", text)))
+    """A number other than a year or a descriptor: "6,2 procent", "1 500 miljoner", "35 tjänster"."""
+    return bool(_NUMBER.search(_DESCRIPTOR_NUMBER.sub(" ", _YEAR.sub("", text))))
 
 
 _MONTHS = ("januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december|january|"

@@ -1,4 +1,4 @@
-from assistant.answer import (Evidence, detect_language, expected_answer, logical_lines, prefer_answer_type, states, format_cell_value, question_years, resolve_citations,
+from assistant.answer import (Evidence, detect_language, expected_answer, logical_lines, states_amount, prefer_answer_type, states, format_cell_value, question_years, resolve_citations,
                               split_sentences, unsupported_numbers)
 from assistant.records import Cell, Chunk, Context, DocumentInfo
 
@@ -130,3 +130,11 @@ def test_wrapped_lines_join_but_list_rows_stay_apart():
                                                     "Invånare med fetma, andel (%)", "Invånare 16-84 år, andel (%)"]
     assert expected_answer("Vilket värde har indikatorn?") == "amount"
     assert expected_answer("Vad blev utfallet för antalet recept?") == "amount"
+
+
+def test_descriptors_are_not_amounts():
+    for descriptor in ("Påverkbar slutenvård, antal/100 000 inv.", "Invånare 65+ i hemtjänst", "Invånare 16-84 år",
+                       "Elever i åk 9", "Utfall 2023"):
+        assert not states_amount(descriptor), descriptor
+    for amount in ("Ca 140 personer", "max 4,5 procent", "1 500 miljoner", "-12,4 mnkr"):
+        assert states_amount(amount), amount
