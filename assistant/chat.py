@@ -242,7 +242,7 @@ class Assistant:
         numeric = is_numeric_question(without_names(standalone, self.document_names))  # "alliansens budget" names a document
         if expected_answer(rewrite.focus) in ("time", "date") and not values_in(rewrite.focus):
             numeric = False  # "när blir tunneln klar?": a table's "Tidplan" cell is another thing's date
-        cells = self._cells(rewrite.focus, files) if numeric and not wants_names else []
+        cells, other_kind = self._cells(rewrite.focus, files) if numeric and not wants_names else ([], [])
         timings["tables_s"] = time.perf_counter() - t
         # once retrieval is kept to the documents named, their names say nothing about which sentence answers
         focus = without_names(rewrite.focus, self.document_names) if files and not documents else rewrite.focus
@@ -255,6 +255,8 @@ class Assistant:
         draft = self._extractive(cells, sentences, contexts, lang, files or [])
         if not draft.refused and self._misses_the_question(rewrite.focus, draft):
             draft = refusal(draft.evidence[:3], lang)
+        elif not draft.refused and other_kind:
+            draft = refusal(other_kind, lang)
 
         def finish(d: Draft, used_mode: str) -> Answer:
             text, used = resolve_citations(d.text, d.evidence) if not d.refused else (d.text, d.evidence[:3])
@@ -296,7 +298,9 @@ class Assistant:
         lowered = question.lower()
         return [f for f, info in self.index.documents.items() if any(a.lower() in lowered for a in info.aliases)]
 
-    def _cells(self, question: str, files: list[str] | None) -> list[Evidence]:
+    def _cells(self, question: str, files: list[str] | None) -> tuple[list[Evidence], list[Evidence]]:
+        """The table values that answer the question, and, when the question asks for a kind of
+        value the tables do not give for that measure (an outcome where only targets exist), those."""
         # "Budget 2021" names a document, not the year asked about
         asked = without_names(question, self.document_names)
         years = sorted(question_years(asked))
@@ -314,10 +318,13 @@ class Assistant:
             hits = same_value
         kinds = requested_kinds(question)
         if kinds and not any(h.cell.column_kind in kinds or not h.cell.column_kind for h in hits):
-            return []  # "vad blev utfallet?" is not answered by a target value
+            # "vad blev utfallet?" is not answered by a target value; a strong match of another kind is
+            # the measure asked about, and shown as the nearest passage of a refusal
+            strong = sorted((h for h in hits if h.score >= STRONG_MATCH), key=lambda h: -h.score)
+            return [], cell_evidence(strong[:3], self.lines)
         hits.sort(key=lambda h: -h.score)
         if not hits:
-            return []
+            return [], []
         if files and len(files) > 1:  # a comparison: each document named gives its own best values
             chosen = []
             for document in files:
@@ -329,7 +336,7 @@ class Assistant:
             chosen = [h for h in hits if h.score >= CELL_RATIO * hits[0].score][:MAX_CELLS]
         if is_list_question(question) and chosen:
             chosen = self._whole_column(chosen[0])
-        return cell_evidence(chosen, self.lines)
+        return cell_evidence(chosen, self.lines), []
 
     def _whole_column(self, hit: CellHit, limit: int = 12) -> list[CellHit]:
         """Every row of the best cell's table in that cell's column ("vilka krav gäller 2028?")."""

@@ -161,6 +161,8 @@ def test_a_list_question_gets_the_items_after_the_intro(assistant):
     "Vad är Region Skånes skattesats 2025?",  # another region: Kronoberg's rate is no answer
     "Hur många ambulanser levererades under början av 2024?",  # the passage says delivered, no number
     "Hur många anställda hade Region Kronoberg enligt Budget 2021?",  # no passage gives a number
+    "Hur stor andel av invånarna i Kronoberg har fetma enligt Nära Kronobergaren?",  # an indicator without a value
+    "Vilket datum antog regionfullmäktige Hållbarhetsprogram 2024–2028?",  # no date in the passages
 ])
 def test_near_misses_are_refused_with_the_nearest_passages(assistant, question):
     answer = assistant.ask(question)
@@ -207,3 +209,14 @@ def test_which_ones_after_how_many_names_them_instead_of_counting_again(assistan
     answer = assistant.ask("vilka är det?", history)
     assert not answer.refused and not answer.cells
     assert "sjuksköterskor" in answer.text.lower()
+
+
+def test_an_outcome_is_not_answered_by_a_target(assistant):
+    answer = assistant.ask("Vad blev utfallet för antal 'Fysisk aktivitet på recept' under 2021?")
+    assert answer.refused
+    assert "Fysisk aktivitet på recept" in answer.citations[0].quote  # the measure's targets, shown as nearest
+
+
+def test_a_when_question_gets_the_sentence_with_the_time(assistant):
+    answer = assistant.ask("När väntas Fehmarn Bält-tunneln vara klar enligt alliansens budget?")
+    assert not answer.refused and "2029" in answer.text and not answer.cells
