@@ -57,6 +57,9 @@ _GENERIC_FOLLOW_UP = {"samma", "också", "även", "vad", "vilka", "vilken", "vil
                       "dokument", "dokumentet", "säger", "står", "källan", "källa", "document", "says", "source"}
 _REFUSES = re.compile(r"framgår inte|finns inte i (utdragen|dokumenten)|do(es)? not (say|mention|contain)|not mentioned",
                       re.IGNORECASE)
+# "… och vad blev resultatet?", "… jämfört med riket?": a question that asks two things
+_TWO_PARTS = re.compile(r"\b(?:och (?:vad|hur|vilk\w*|när|vem)|jämfört med|respektive|compared (?:with|to)|"
+                        r"and (?:what|how|which|when|who)|versus)\b", re.IGNORECASE)
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
@@ -257,6 +260,8 @@ class Assistant:
             draft = refusal(draft.evidence[:3], lang)
         elif not draft.refused and other_kind:
             draft = refusal(other_kind, lang)
+        if not draft.refused:
+            draft = self._with_complement(focus or rewrite.focus, draft, sentences, lang)
 
         def finish(d: Draft, used_mode: str) -> Answer:
             text, used = resolve_citations(d.text, d.evidence) if not d.refused else (d.text, d.evidence[:3])
@@ -358,6 +363,36 @@ class Assistant:
         if not sentences or not self._answerable(sentences, contexts, lang):
             return refusal(sentences[:3], lang)
         return compose_sentence_answer(choose_sentences(sentences, named), lang)
+
+    def _with_complement(self, question: str, draft: Draft, sentences: list[Evidence], lang: str,
+                         min_gain: float = 0.15, min_ratio: float = 0.5, top: int = 10) -> Draft:
+        """A question of two parts ("17,2 % … jämfört med riket?") often has its second part in
+        another sentence: add the one sentence that covers most of what the answer leaves out."""
+        terms = self.scorer.query_terms(question)
+        total = sum(terms.values())
+        if not terms or not sentences or not _TWO_PARTS.search(question):
+            return draft
+        said = set()
+        for ev in draft.evidence:
+            cell = f"{ev.cell.row} {ev.cell.column} {ev.cell.column_kind}" if ev.cell else ""
+            said.update(self.scorer.tokenizer.tokens(f"{ev.text} {ev.section} {ev.caption} {cell}"))
+        missing = {t: w for t, w in terms.items() if t not in said}
+        covered = {t for t in terms if t in said}
+        best, gain = None, 0.0
+        for candidate in sentences[:top]:
+            if candidate in draft.evidence or candidate.score < min_ratio * sentences[0].score:
+                continue
+            own = set(self.scorer.tokenizer.tokens(candidate.text))
+            beside = any(e.info.file == candidate.info.file and abs(e.line_start - candidate.line_start) <= 3
+                         for e in draft.evidence)
+            if not beside and not covered & own:  # about the same thing, or right next to it
+                continue
+            g = sum(w for t, w in missing.items() if t in own) / total
+            if g > gain:
+                best, gain = candidate, g
+        if best is None or gain < min_gain:
+            return draft
+        return combine(draft, compose_sentence_answer([best], lang, start=len(draft.evidence) + 1))
 
     def _answerable(self, sentences: list[Evidence], contexts, lang: str) -> bool:
         """Refusal is decided here, from evidence scores, not left to a model's judgement."""

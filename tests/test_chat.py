@@ -220,3 +220,11 @@ def test_an_outcome_is_not_answered_by_a_target(assistant):
 def test_a_when_question_gets_the_sentence_with_the_time(assistant):
     answer = assistant.ask("När väntas Fehmarn Bält-tunneln vara klar enligt alliansens budget?")
     assert not answer.refused and "2029" in answer.text and not answer.cells
+
+
+def test_a_question_of_two_parts_gets_both(assistant):
+    answer = assistant.ask("Hur stor andel av sjukvårdsbudgeten går till primärvården i Kronoberg jämfört med riket "
+                           "enligt alliansen?")
+    assert "17,2" in answer.text and "18,8" in answer.text and len(answer.citations) == 2
+    one_part = assistant.ask("Hur stor andel av sjukvårdsbudgeten går till primärvården i Kronoberg enligt alliansen?")
+    assert "18,8" not in one_part.text  # no second sentence for a question that asks one thing
