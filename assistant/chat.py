@@ -25,6 +25,7 @@ from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_cita
                      prefer_answer_type, question_years, rank_sentences, refusal, resolve_citations, states,
                      states_amount, stream_llm, unsupported_numbers, values_in, with_list)
 from .embedding import Embedder, make_embedder
+from .glossary import swedish_terms
 from .index import Index, IndexError_, live_build
 from .lexical import STOPWORDS, words
 from .llm import LLM, LLMUnavailable, make_llm
@@ -237,7 +238,8 @@ class Assistant:
         params = self._retrieval_params()
         if files and len(files) > 1:  # a comparison: room for passages from each document named
             params = replace(params, top_k=params.top_k * 2)
-        contexts = retrieve(self.index, self.embedder, standalone, params, files)
+        lexical = swedish_terms(standalone) if lang == "en" else None
+        contexts = retrieve(self.index, self.embedder, standalone, params, files, lexical)
         timings["retrieval_s"] = time.perf_counter() - t
         t = time.perf_counter()
         # "vilka är det?" after "hur många yrkesgrupper …?" asks for the names, not the count again
@@ -249,7 +251,9 @@ class Assistant:
         timings["tables_s"] = time.perf_counter() - t
         # once retrieval is kept to the documents named, their names say nothing about which sentence answers
         focus = without_names(rewrite.focus, self.document_names) if files and not documents else rewrite.focus
-        sentences = rank_sentences(focus or rewrite.focus, contexts, self.scorer, rewrite.background)
+        focus = focus or rewrite.focus
+        sentences = rank_sentences(swedish_terms(focus) if lang == "en" else focus, contexts, self.scorer,
+                                   rewrite.background)
         if lang == "en":
             sentences = self._rank_by_meaning(standalone, sentences)
         sentences = prefer_answer_type(rewrite.focus, sentences)
