@@ -61,6 +61,9 @@ _REFUSES = re.compile(r"framgår inte|finns inte i (utdragen|dokumenten)|do(es)?
 # "… och vad blev resultatet?", "… jämfört med riket?": a question that asks two things
 _TWO_PARTS = re.compile(r"\b(?:och (?:vad|hur|vilk\w*|när|vem)|jämfört med|respektive|compared (?:with|to)|"
                         r"and (?:what|how|which|when|who)|versus)\b", re.IGNORECASE)
+# "är det helårssiffran?", "was that the total investment in 2023?"
+_ASKS_FULL_YEAR = re.compile(r"\b(?:helår\w*|hela (?:året|20\d\d)|full[- ]year|whole year|total \w+ (?:in|for) 20\d\d)\b",
+                             re.IGNORECASE)
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
@@ -248,6 +251,8 @@ class Assistant:
         if expected_answer(rewrite.focus) in ("time", "date") and not values_in(rewrite.focus):
             numeric = False  # "när blir tunneln klar?": a table's "Tidplan" cell is another thing's date
         cells, other_kind = self._cells(rewrite.focus, files) if numeric and not wants_names else ([], [])
+        if cells and _ASKS_FULL_YEAR.search(rewrite.focus):
+            cells = cells + self._full_year_values(rewrite.focus, cells)
         timings["tables_s"] = time.perf_counter() - t
         # once retrieval is kept to the documents named, their names say nothing about which sentence answers
         focus = without_names(rewrite.focus, self.document_names) if files and not documents else rewrite.focus
@@ -346,6 +351,22 @@ class Assistant:
         if is_list_question(question) and chosen:
             chosen = self._whole_column(chosen[0])
         return cell_evidence(chosen, self.lines), []
+
+    def _full_year_values(self, question: str, cells: list[Evidence]) -> list[Evidence]:
+        """"Är 'Utfall 2023' i delårsrapporten helårssiffran?": a quarter is not a year, so the same
+        measure's full-year value (bokslut, utfall) from each other document is shown beside it."""
+        interim = [c for c in cells if c.info.kind == "interim_report" and c.cell.year]
+        if not interim:
+            return []
+        found = []
+        for measure, year in dict.fromkeys((c.cell.row, c.cell.year) for c in interim):
+            for document, info in self.index.documents.items():
+                if info.kind == "interim_report":
+                    continue
+                hits = [h for h in self.tables.lookup(measure, year=year, document=document, limit=10)
+                        if h.cell.column_kind in ("bokslut", "utfall") and h.score >= STRONG_MATCH]
+                found += hits[:1]
+        return cell_evidence(found, self.lines)
 
     def _whole_column(self, hit: CellHit, limit: int = 12) -> list[CellHit]:
         """Every row of the best cell's table in that cell's column ("vilka krav gäller 2028?")."""

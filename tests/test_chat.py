@@ -228,3 +228,11 @@ def test_a_question_of_two_parts_gets_both(assistant):
     assert "17,2" in answer.text and "18,8" in answer.text and len(answer.citations) == 2
     one_part = assistant.ask("Hur stor andel av sjukvårdsbudgeten går till primärvården i Kronoberg enligt alliansen?")
     assert "18,8" not in one_part.text  # no second sentence for a question that asks one thing
+
+
+def test_a_quarter_is_not_a_year_the_full_year_value_is_shown_beside_it(assistant):
+    answer = assistant.ask("I delårsrapporten står sjukfrånvaron 'Utfall 2023' som 6 %. Är det helårssiffran för 2023?")
+    assert "6 %" in answer.text and "5,4" in answer.text
+    assert {c.file for c in answer.citations} >= {"delarsrapport-mars-2024.txt",
+                                                  "budgetforslag-2025-2027-allians-for-kronoberg.txt"}
+    assert "inte ett helårsutfall" in answer.text  # the interim report says what its figure is
