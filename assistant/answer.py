@@ -318,10 +318,13 @@ def _with_following_items(sentence: str, last: int, following: list[tuple[str, i
 
 
 def list_items_after(lines: Mapping[tuple[str, int], str], file: str, last: int, max_items: int = 12,
-                     max_chars: int = 900, max_lead: int = 3, max_gap: int = 6) -> tuple[list[str], int]:
+                     max_chars: int = 900, max_lead: int = 3, max_gap: int = 6,
+                     plain: bool = False) -> tuple[list[str], int]:
     """The bullet or numbered lines that follow a list's intro in the source, read from the line map
     so a list cut by a chunk boundary is still whole. Up to `max_lead` lines of prose or a short
-    heading ("Riktningsmål") may stand between the intro and the first item."""
+    heading ("Riktningsmål") may stand between the intro and the first item. After an intro that
+    ends in ":" (`plain`), short lines without a bullet are items too ("finns bland annat:" /
+    "Nybyggnation Bussdepå Norrängen")."""
     items: list[str] = []
     lead = gap = 0
     no = last
@@ -335,6 +338,9 @@ def list_items_after(lines: Mapping[tuple[str, int], str], file: str, last: int,
         if _ITEM.match(text) and len(_ITEM.sub("", text)) > 1:
             items.append(_ITEM.sub("", text).strip())
             last = no
+        elif plain and len(text) <= _PLAIN_ITEM_CHARS and text[0].isupper() and not text.endswith((".", ":")):
+            items.append(text)
+            last = no
         elif items and text[0].islower():
             items[-1] += " " + text  # an item wrapped over two lines
             last = no
@@ -345,6 +351,9 @@ def list_items_after(lines: Mapping[tuple[str, int], str], file: str, last: int,
         if sum(len(i) for i in items) > max_chars:
             break
     return items, last
+
+
+_PLAIN_ITEM_CHARS = 70
 
 
 def with_list(ev: Evidence, items: list[str], last: int) -> Evidence:

@@ -456,7 +456,7 @@ class Assistant:
         for i, ev in enumerate(sentences[:top]):
             if ev.cell is not None or "•" in ev.text:
                 continue
-            items, last = list_items_after(self.lines, ev.info.file, ev.line_end)
+            items, last = list_items_after(self.lines, ev.info.file, ev.line_end, plain=ev.text.rstrip().endswith(":"))
             if len(items) >= 2:
                 extended[i] = with_list(ev, items, last)
                 extended[i].score += bonus

@@ -1,4 +1,4 @@
-from assistant.answer import (Evidence, detect_language, expected_answer, logical_lines, states_amount, prefer_answer_type, states, format_cell_value, question_years, resolve_citations,
+from assistant.answer import (Evidence, list_items_after, detect_language, expected_answer, logical_lines, states_amount, prefer_answer_type, states, format_cell_value, question_years, resolve_citations,
                               split_sentences, unsupported_numbers)
 from assistant.records import Cell, Chunk, Context, DocumentInfo
 
@@ -138,3 +138,14 @@ def test_descriptors_are_not_amounts():
         assert not states_amount(descriptor), descriptor
     for amount in ("Ca 140 personer", "max 4,5 procent", "1 500 miljoner", "-12,4 mnkr"):
         assert states_amount(amount), amount
+
+
+def test_plain_lines_after_an_intro_ending_in_a_colon_are_items():
+    lines = {("a.txt", 1): "I planerade projekt finns bland annat:", ("a.txt", 2): "",
+             ("a.txt", 3): "Nybyggnation Bussdepå Norrängen", ("a.txt", 4): "Ombyggnation Dialysavdelning CLV",
+             ("a.txt", 5): "", ("a.txt", 6): "- Fler objekt utreds löpande.", ("a.txt", 7): "",
+             ("a.txt", 8): "Nästa stycke börjar här och är en vanlig mening om något annat."}
+    items, last = list_items_after(lines, "a.txt", 1, plain=True)
+    assert items[:2] == ["Nybyggnation Bussdepå Norrängen", "Ombyggnation Dialysavdelning CLV"] and last == 6
+    items, _ = list_items_after(lines, "a.txt", 1)  # without the colon the plain lines are not items
+    assert "Nybyggnation Bussdepå Norrängen" not in items
