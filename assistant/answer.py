@@ -100,8 +100,15 @@ _WHEN_QUESTION = re.compile(r"^(?:\w+ )?(?:när|when)\b|\b(?:vilket år|vilken m
                             r"what month|sedan när|since when)\b", re.IGNORECASE)
 
 
+_WHO_QUESTION = re.compile(r"\b(?:vem|vilken nämnd|vilka nämnder|who)\b", re.IGNORECASE)
+# a body or a person's role: "HSN", "regionstyrelsen", "hälso- och sjukvårdsnämnden", "regiondirektör"
+_BODY = re.compile(r"(?-i:\b[A-ZÅÄÖ]{2,4}\b)|nämnd|styrelse|fullmäktige|direktör|ordförande|ansvarig", re.IGNORECASE)
+
+
 def expected_answer(question: str) -> str:
-    """What kind of answer the question asks for: "date", "time", "amount", or "" (anything)."""
+    """What kind of answer the question asks for: "date", "time", "amount", "who", or "" (anything)."""
+    if _WHO_QUESTION.search(question):
+        return "who"
     if _DATE_QUESTION.search(question):
         return "date"
     if _WHEN_QUESTION.search(question):
@@ -113,6 +120,8 @@ def expected_answer(question: str) -> str:
 
 def states(kind: str, text: str) -> bool:
     """Whether a piece of evidence can answer a question of that kind."""
+    if kind == "who":
+        return bool(_BODY.search(text))
     if kind == "date":
         return bool(_FULL_DATE.search(text))
     if kind == "time":
@@ -133,7 +142,7 @@ def prefer_answer_type(question: str, sentences: list[Evidence], ratio: float = 
     best = sentences[0]
     close = [s for s in sentences if s.score >= ratio * best.score]
     fitting = [s for s in close if states(kind, s.text)]
-    if kind == "amount":
+    if kind in ("amount", "who"):
         fitting = [s for s in fitting if s.info.file == best.info.file and abs(s.line_start - best.line_end) <= near]
     if not fitting or fitting[0] is close[0]:
         return sentences

@@ -149,3 +149,9 @@ def test_plain_lines_after_an_intro_ending_in_a_colon_are_items():
     assert items[:2] == ["Nybyggnation Bussdepå Norrängen", "Ombyggnation Dialysavdelning CLV"] and last == 6
     items, _ = list_items_after(lines, "a.txt", 1)  # without the colon the plain lines are not items
     assert "Nybyggnation Bussdepå Norrängen" not in items
+
+
+def test_who_questions_want_a_body_named():
+    assert expected_answer("vem ansvarar för det?") == "who"
+    assert states("who", "sjukhusvården. 2021 HSN") and states("who", "hälso- och sjukvårdsnämnden ansvarar")
+    assert not states("who", "kan indikatorerna kompletteras med annan statistik")
