@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Iterator
 
 from . import prompts
-from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations, asks_for_amount,
+from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations, asks_for_amount, by_document,
                      cell_evidence, combine, compose_sentence_answer, compose_table_answer, detect_language,
                      evidence_texts, is_list_question, is_numeric_question, list_items_after, names_in,
                      names_missing, question_years, rank_sentences, refusal, resolve_citations, states_amount,
@@ -268,7 +268,7 @@ class Assistant:
             return
         # What is known already (table values, sources) is shown before the model's prose arrives.
         yield StreamEvent("draft", text=draft.text, answer=finish(draft, "extractive"))
-        evidence = (draft.evidence + [s for s in sentences if s not in draft.evidence])[:MAX_LLM_EVIDENCE]
+        evidence = by_document((draft.evidence + [s for s in sentences if s not in draft.evidence])[:MAX_LLM_EVIDENCE])
         parts: list[str] = []
         t = time.perf_counter()
         try:
