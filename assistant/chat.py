@@ -22,12 +22,12 @@ from . import prompts
 from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations, asks_for_amount, by_document,
                      cell_evidence, combine, compose_sentence_answer, compose_table_answer, detect_language,
                      evidence_texts, is_list_question, is_numeric_question, list_items_after, names_in,
-                     names_missing, question_years, rank_sentences, refusal, resolve_citations, states_amount,
-                     stream_llm, unsupported_numbers, values_in, with_list)
+                     llm_messages, names_missing, question_years, rank_sentences, refusal, resolve_citations,
+                     states_amount, stream_llm, unsupported_numbers, values_in, with_list)
 from .embedding import Embedder, make_embedder
 from .index import Index, IndexError_, live_build
 from .lexical import STOPWORDS, words
-from .llm import LLM, LLMUnavailable, make_llm
+from .llm import LLM, LLMUnavailable, LocalLlamaCpp, complete, make_llm
 from .records import Answer
 from .retrieval import RetrievalParams, retrieve
 from .settings import Settings
@@ -198,6 +198,13 @@ class Assistant:
                         self._use(Index.open(self.settings))
                     except (IndexError_, VectorStoreError):
                         pass  # keep answering from the build we have
+
+    def warm_up_llm(self) -> None:
+        """Load the local model and read the system prompt once. llama.cpp keeps the KV cache of the
+        last prompt and reuses its longest common prefix, so the first question then reads only its
+        own evidence (~175 tokens, ~3 s, fewer). For a background thread: it holds the model's lock."""
+        if isinstance(self.llm, LocalLlamaCpp):
+            complete(self.llm, llm_messages("", [], "sv"), max_tokens=1)
 
     @property
     def documents(self):

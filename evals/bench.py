@@ -108,7 +108,7 @@ def part_answers(settings, questions: list[dict[str, Any]], mode: str) -> dict[s
     load_s = time.perf_counter() - t
     t = time.perf_counter()
     if mode == "local" and assistant.llm is not None:
-        "".join(assistant.llm.stream([{"role": "user", "content": "Hej"}], 1))  # loads the model
+        assistant.warm_up_llm()  # loads the model and caches the system prompt, as the app does at start
     else:
         assistant.ask("Vad är målvärdet för sjukfrånvaro 2028?")  # loads the embedding model
     warm_s = time.perf_counter() - t
