@@ -10,7 +10,8 @@ def _evidence(text: str) -> Evidence:
     return Evidence(text, INFO, "Avsnitt", 10, 10, None, 1.0)
 
 
-def test_the_llm_prompt_names_each_document_once_above_its_items():
+def test_the_llm_prompt_names_each_document_once_above_its_items(monkeypatch):
+    monkeypatch.setattr("assistant.answer.MAX_LLM_EVIDENCE", 3)
     other = DocumentInfo(file="b.txt", source_file="001.txt", cite="Dok B", title="Dokument B", kind="budget",
                          kind_label="antagen budget")
     first, second, third = _evidence("första"), Evidence("andra", other, "", 1, 1, None, 0.9), _evidence("tredje")
