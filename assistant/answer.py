@@ -351,10 +351,11 @@ def refusal(nearest: list[Evidence], lang: str) -> Draft:
 
 # --- LLM answers --------------------------------------------------------------------------
 
-# The draft's evidence comes first and verification only accepts answers that cite it, so items
-# beyond the first two mostly cost reading time (~90 tokens each): on the 28-question local eval
-# 2, 3 and 4 items all answered 18 of 28 (4 before grouping: 17).
-MAX_LLM_EVIDENCE = 2
+# The draft's evidence comes first and verification only accepts answers that cite it, so more
+# items mostly cost reading time (~90 tokens each): on the 28-question local eval 2, 3 and 4
+# items all answered 18 of 28 (4 before grouping: 17). Not 2: with two items the model echoed
+# item [2] as a second line, and in tests/test_reliability.py that item is the planted instruction.
+MAX_LLM_EVIDENCE = 3
 MAX_EVIDENCE_CHARS = 350
 
 
