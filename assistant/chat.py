@@ -19,16 +19,17 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Iterator
 
 from . import prompts
-from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations, cell_evidence, combine,
-                     compose_sentence_answer, compose_table_answer, detect_language, evidence_texts, expected_answer,
-                     is_list_question, is_numeric_question, list_items_after, logical_lines, names_in, names_missing,
-                     prefer_answer_type, question_years, rank_sentences, refusal, resolve_citations, states,
+from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations, by_document, cell_evidence,
+                     combine, compose_sentence_answer, compose_table_answer, detect_language, evidence_texts,
+                     expected_answer, is_list_question, is_numeric_question, list_items_after, llm_messages,
+                     logical_lines, names_in, names_missing, prefer_answer_type, question_years, rank_sentences,
+                     refusal, resolve_citations, states,
                      states_amount, stream_llm, unsupported_numbers, values_in, with_list)
 from .embedding import Embedder, make_embedder
 from .glossary import swedish_terms
 from .index import Index, IndexError_, live_build
 from .lexical import STOPWORDS, words
-from .llm import LLM, LLMUnavailable, make_llm
+from .llm import LLM, LLMUnavailable, LocalLlamaCpp, complete, make_llm
 from .records import Answer
 from .retrieval import RetrievalParams, retrieve
 from .settings import Settings
@@ -206,6 +207,13 @@ class Assistant:
                     except (IndexError_, VectorStoreError):
                         pass  # keep answering from the build we have
 
+    def warm_up_llm(self) -> None:
+        """Load the local model and read the system prompt once. llama.cpp keeps the KV cache of the
+        last prompt and reuses its longest common prefix, so the first question then reads only its
+        own evidence (~175 tokens, ~3 s, fewer). For a background thread: it holds the model's lock."""
+        if isinstance(self.llm, LocalLlamaCpp):
+            complete(self.llm, llm_messages("", [], "sv"), max_tokens=1)
+
     @property
     def documents(self):
         return self.index.documents
@@ -288,7 +296,7 @@ class Assistant:
             return
         # What is known already (table values, sources) is shown before the model's prose arrives.
         yield StreamEvent("draft", text=draft.text, answer=finish(draft, "extractive"))
-        evidence = (draft.evidence + [s for s in sentences if s not in draft.evidence])[:MAX_LLM_EVIDENCE]
+        evidence = by_document((draft.evidence + [s for s in sentences if s not in draft.evidence])[:MAX_LLM_EVIDENCE])
         parts: list[str] = []
         t = time.perf_counter()
         try:

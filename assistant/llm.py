@@ -78,7 +78,8 @@ class LocalLlamaCpp:
 
             path = ensure_local_gguf(self._settings)
             self._model = Llama(model_path=str(path), n_ctx=self._settings.llm_context_tokens,
-                                n_threads=self._settings.llm_threads, verbose=False)
+                                n_threads=self._settings.llm_threads,
+                                n_threads_batch=self._settings.llm_batch_threads, verbose=False)
         return self._model
 
     def stream(self, messages, max_tokens):

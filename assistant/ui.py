@@ -153,9 +153,12 @@ class AssistantLoader:
 
 
 def _warm_up(assistant) -> None:
-    """Answer one question in the background so that the models are loaded before the first user asks."""
+    """Answer one question in the background so that the models are loaded before the first user asks;
+    in local mode also load the LLM and cache its system prompt (after the extractive answer, so
+    that extractive answers are ready first)."""
     try:
         assistant.ask(EXAMPLES[0], [], mode="extractive")
+        assistant.warm_up_llm()
     except Exception:  # only a warm-up; a real question reports its own errors
         log.debug("warm-up failed", exc_info=True)
 

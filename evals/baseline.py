@@ -138,7 +138,7 @@ def make_llm(settings, prefer: str = "auto"):
                 context_window=settings.llm_context_tokens,
                 messages_to_prompt=chatml_messages_to_prompt,
                 completion_to_prompt=chatml_completion_to_prompt,
-                model_kwargs={"n_threads": settings.llm_threads},
+                model_kwargs={"n_threads": settings.llm_threads, "n_threads_batch": settings.llm_batch_threads},
                 verbose=False,
             )
             return llm, "llama-index-llms-llama-cpp"

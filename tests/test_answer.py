@@ -1,5 +1,6 @@
-from assistant.answer import (Evidence, list_items_after, detect_language, expected_answer, logical_lines, states_amount, prefer_answer_type, states, format_cell_value, question_years, resolve_citations,
-                              split_sentences, unsupported_numbers)
+from assistant.answer import (Evidence, by_document, detect_language, expected_answer, format_cell_value, list_items_after,
+                              llm_messages, logical_lines, prefer_answer_type, question_years, resolve_citations,
+                              split_sentences, states, states_amount, unsupported_numbers)
 from assistant.records import Cell, Chunk, Context, DocumentInfo
 
 INFO = DocumentInfo(file="a.txt", source_file="000.txt", cite="Dok A", title="Dokument A", kind="programme",
@@ -8,6 +9,18 @@ INFO = DocumentInfo(file="a.txt", source_file="000.txt", cite="Dok A", title="Do
 
 def _evidence(text: str) -> Evidence:
     return Evidence(text, INFO, "Avsnitt", 10, 10, None, 1.0)
+
+
+def test_the_llm_prompt_names_each_document_once_above_its_items(monkeypatch):
+    monkeypatch.setattr("assistant.answer.MAX_LLM_EVIDENCE", 3)
+    other = DocumentInfo(file="b.txt", source_file="001.txt", cite="Dok B", title="Dokument B", kind="budget",
+                         kind_label="antagen budget")
+    first, second, third = _evidence("första"), Evidence("andra", other, "", 1, 1, None, 0.9), _evidence("tredje")
+    grouped = by_document([first, second, third])
+    assert grouped == [first, third, second]  # the first item stays [1]
+    user = llm_messages("Fråga?", grouped, "sv")[1]["content"]
+    assert user.count("program") == 1 and user.count("antagen budget") == 1
+    assert "Dok A (program):\n[1] första\n[2] tredje\nDok B (antagen budget):\n[3] andra" in user
 
 
 def test_invented_citations_are_dropped_and_the_rest_renumbered():

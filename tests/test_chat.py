@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from assistant.chat import Assistant, standalone_question
-from assistant.llm import LLMUnavailable
+from assistant.answer import llm_messages
+from assistant.llm import LLMUnavailable, LocalLlamaCpp, complete
 from assistant.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
@@ -138,8 +139,6 @@ def test_cli_without_index_says_how_to_build_it(tmp_path):
 
 @pytest.mark.llm
 def test_real_local_model_answers_the_example(assistant):
-    from assistant.llm import LocalLlamaCpp
-
     try:
         llm = LocalLlamaCpp(assistant.settings)
         answer = _with_llm(assistant, llm).ask("Vad är målvärdet för sjukfrånvaro 2028?")
@@ -148,6 +147,48 @@ def test_real_local_model_answers_the_example(assistant):
     assert "4,5" in answer.text and not answer.refused
     assert answer.verification in {"passed", "replaced_by_extractive", "llm_refusal_replaced"}
     assert answer.timings["generation_s"] > 0
+
+
+class RecordingLocal(LocalLlamaCpp):
+    """The local backend without its model: records what it is asked to read."""
+
+    def __init__(self, settings) -> None:
+        super().__init__(settings)
+        self.calls = []
+
+    def stream(self, messages, max_tokens):
+        self.calls.append(messages)
+        yield "Högst 4,5 procent [1]."
+
+
+def test_warm_up_reads_the_system_prompt_that_every_question_starts_with(assistant):
+    llm = RecordingLocal(assistant.settings)
+    warmed = _with_llm(assistant, llm)
+    warmed.warm_up_llm()
+    warmed.ask("Vad är målvärdet för sjukfrånvaro 2028?")
+    warm, asked = llm.calls
+    assert warm[0] == asked[0] and warm[0]["role"] == "system"  # the cached prefix is the whole system prompt
+    assert "4,5" not in warm[1]["content"]
+    _with_llm(assistant, ScriptedLLM()).warm_up_llm()  # only the local model is warmed: nothing to call
+
+
+@pytest.mark.llm
+def test_real_local_model_reuses_the_warmed_system_prompt(assistant):
+    import llama_cpp
+
+    llm = LocalLlamaCpp(assistant.settings)
+    warmed = _with_llm(assistant, llm)
+    try:
+        warmed.warm_up_llm()
+    except LLMUnavailable as exc:
+        pytest.skip(str(exc))
+    messages = llm_messages("Vad är målvärdet för sjukfrånvaro 2028?", [], "sv")
+    model = llm._model
+    llama_cpp.llama_perf_context_reset(model._ctx.ctx)
+    complete(llm, messages, max_tokens=1)
+    read = llama_cpp.llama_perf_context(model._ctx.ctx).n_p_eval
+    whole = len(model.tokenize(f"<|im_start|>system\n{messages[0]['content']}<|im_end|>".encode(), special=True))
+    assert 0 < read < whole  # only the question was read, not the system prompt again
 
 
 def test_a_list_question_gets_the_items_after_the_intro(assistant):
