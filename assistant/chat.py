@@ -30,7 +30,7 @@ from .glossary import swedish_terms
 from .index import Index, IndexError_, live_build
 from .lexical import STOPWORDS, words
 from .llm import LLM, LLMUnavailable, LocalLlamaCpp, complete, make_llm
-from .records import Answer
+from .records import Answer, Context
 from .retrieval import RetrievalParams, retrieve
 from .settings import Settings
 from .table_store import CellHit, requested_kinds
@@ -190,6 +190,7 @@ class Assistant:
         self.document_names = [a for info in index.documents.values() for a in info.aliases]
         self.lines = {(c.file, no): text for c in index.chunks.values()
                       for no, text in zip(c.lines, c.text.split("\n"))}
+        self.chunk_at = {(c.file, no): c for c in index.chunks.values() for no in c.lines}
         df: dict[str, int] = {}
         for chunk in index.chunks.values():
             for token in set(index.bm25.tokenizer.tokens(chunk.text)):
@@ -261,6 +262,7 @@ class Assistant:
         cells, other_kind = self._cells(rewrite.focus, files) if numeric and not wants_names else ([], [])
         if cells and _ASKS_FULL_YEAR.search(rewrite.focus):
             cells = cells + self._full_year_values(rewrite.focus, cells)
+        contexts = self._with_cell_passages(cells, contexts)
         timings["tables_s"] = time.perf_counter() - t
         # once retrieval is kept to the documents named, their names say nothing about which sentence answers
         focus = without_names(rewrite.focus, self.document_names) if files and not documents else rewrite.focus
@@ -359,6 +361,19 @@ class Assistant:
         if is_list_question(question) and chosen:
             chosen = self._whole_column(chosen[0])
         return cell_evidence(chosen, self.lines), []
+
+    def _with_cell_passages(self, cells: list[Evidence], contexts: list[Context], top: int = 2) -> list[Context]:
+        """The table store is a retriever too: the passages holding the best cells come first among the
+        contexts, so the answer's sources, the sentences around a value and the LLM's evidence agree."""
+        wanted: list[str] = []
+        for ev in cells[:top]:
+            chunk = self.chunk_at.get((ev.info.file, ev.line_start))
+            if chunk is not None and chunk.id not in wanted:
+                wanted.append(chunk.id)
+        present = {c.chunk.id: c for c in contexts}
+        first = [present.get(i) or Context(chunk=self.index.chunks[i], score=0.0,
+                                           info=self.index.documents[self.index.chunks[i].file]) for i in wanted]
+        return first + [c for c in contexts if c.chunk.id not in wanted]
 
     def _full_year_values(self, question: str, cells: list[Evidence]) -> list[Evidence]:
         """"Är 'Utfall 2023' i delårsrapporten helårssiffran?": a quarter is not a year, so the same

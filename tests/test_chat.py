@@ -277,3 +277,10 @@ def test_a_quarter_is_not_a_year_the_full_year_value_is_shown_beside_it(assistan
     assert {c.file for c in answer.citations} >= {"delarsrapport-mars-2024.txt",
                                                   "budgetforslag-2025-2027-allians-for-kronoberg.txt"}
     assert "inte ett helårsutfall" in answer.text  # the interim report says what its figure is
+
+
+def test_the_passage_holding_the_table_value_is_the_first_context(assistant):
+    answer = assistant.ask("Vad är målvärdet för sjukfrånvaro 2028?")
+    cell = answer.cells[0]
+    first = answer.contexts[0].chunk
+    assert first.file == cell.file and cell.line in first.lines
