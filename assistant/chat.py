@@ -23,8 +23,8 @@ from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_cita
                      combine, compose_sentence_answer, compose_table_answer, detect_language, evidence_texts,
                      expected_answer, is_list_question, is_numeric_question, list_items_after, llm_messages,
                      logical_lines, names_in, names_missing, prefer_answer_type, question_years, rank_sentences,
-                     refusal, resolve_citations, states,
-                     states_amount, stream_llm, unsupported_numbers, values_in, with_list)
+                     refusal, resolve_citations, states, states_amount, stream_llm, unsupported_numbers,
+                     values_in, with_list)
 from .embedding import Embedder, make_embedder
 from .glossary import swedish_terms
 from .index import Index, IndexError_, live_build
@@ -256,7 +256,8 @@ class Assistant:
         t = time.perf_counter()
         # "vilka är det?" after "hur många yrkesgrupper …?" asks for the names, not the count again
         wants_names = is_list_question(question) and rewrite.text != question
-        numeric = is_numeric_question(without_names(standalone, self.document_names))  # "alliansens budget" names a document
+        # "alliansens budget" names a document; it does not make the question numeric
+        numeric = is_numeric_question(without_names(standalone, self.document_names))
         if expected_answer(rewrite.focus) in ("time", "date") and not values_in(rewrite.focus):
             numeric = False  # "när blir tunneln klar?": a table's "Tidplan" cell is another thing's date
         cells, other_kind = self._cells(rewrite.focus, files) if numeric and not wants_names else ([], [])
@@ -280,7 +281,7 @@ class Assistant:
         elif not draft.refused and other_kind:
             draft = refusal(other_kind, lang)
         if not draft.refused:
-            draft = self._with_complement(focus or rewrite.focus, draft, sentences, lang)
+            draft = self._with_complement(focus, draft, sentences, lang)
 
         def finish(d: Draft, used_mode: str) -> Answer:
             text, used = resolve_citations(d.text, d.evidence) if not d.refused else (d.text, d.evidence[:3])
