@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Iterator, Mapping
 
 from . import prompts
-from .lexical import SwedishTokenizer, words
+from .lexical import QUOTED_TERM, SwedishTokenizer, words
 from .llm import LLM
 from .records import Cell, Citation, Context, DocumentInfo
 
@@ -42,12 +42,11 @@ NUMERIC_CUES = re.compile(
 )
 
 
-_QUOTED = re.compile(r"\([^)]*\)|[\"“”'‘’][^\"“”'‘’]{1,80}[\"“”'‘’]")
 
 
 def detect_language(text: str) -> str:
     # Swedish terms quoted in an English question ("(försörjningskvot)") do not make it Swedish
-    tokens = words(_QUOTED.sub(" ", text))
+    tokens = words(QUOTED_TERM.sub(" ", text))
     english = sum(t in _ENGLISH_WORDS for t in tokens)
     swedish = sum(t in _SWEDISH_WORDS for t in tokens) + sum(bool(re.search(r"[åäö]", t)) for t in tokens)
     return "en" if english > swedish else "sv"

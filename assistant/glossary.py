@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 
+from .lexical import QUOTED_TERM
+
 # Longer phrases first; each English phrase maps to Swedish words that a document would use.
 _PHRASES: dict[str, str] = {
     "primary care": "primärvård vårdcentral",
-    "health care": "hälso- och sjukvård", "healthcare": "hälso- och sjukvård", "medical care": "sjukvård",
+    "health care": "hälso- och sjukvård", "medical care": "sjukvård",
     "sick leave": "sjukfrånvaro", "sickness absence": "sjukfrånvaro",
     "employee engagement": "medarbetarengagemang", "staff engagement": "medarbetarengagemang",
     "greenhouse gas": "växthusgaser", "greenhouse gases": "växthusgaser", "carbon dioxide": "koldioxid",
@@ -35,7 +37,6 @@ _PHRASES: dict[str, str] = {
     "hospital care": "sjukhusvård", "care places": "vårdplatser", "hospital beds": "vårdplatser",
     "waiting times": "väntetider", "waiting time": "väntetid", "care guarantee": "vårdgaranti",
     "solar cells": "solceller", "solar panels": "solceller", "renewable fuels": "förnybara drivmedel",
-    "municipality": "kommun", "municipalities": "kommuner",
 }
 _WORDS: dict[str, str] = {
     "budget": "budget", "budgeted": "budgeterat budget", "result": "resultat", "results": "resultat",
@@ -58,7 +59,8 @@ _WORDS: dict[str, str] = {
     "share": "andel", "percentage": "andel procent", "percent": "procent", "rate": "andel nivå",
     "retirement": "pension pensionsålder", "age": "ålder", "engagement": "engagemang", "sick": "sjuk",
     "infections": "infektioner", "vaccination": "vaccination", "dental": "tand", "psychiatry": "psykiatri",
-    "municipality": "kommun", "county": "län", "region": "region", "regional": "regional", "director": "direktör",
+    "municipality": "kommun", "municipalities": "kommuner", "county": "län", "region": "region",
+    "regional": "regional", "director": "direktör",
     "summary": "sammanfattning", "dated": "datum", "date": "datum", "principles": "principer", "principle": "princip",
     "processes": "processer", "process": "process", "dimensions": "dimensioner", "model": "modell",
     "dependency": "försörjningskvot", "ratio": "kvot", "liquidity": "likviditet", "pharmaceuticals": "läkemedel",
@@ -75,15 +77,14 @@ _WORDS: dict[str, str] = {
 }
 _FUNCTION_WORDS = {"how", "what", "which", "who", "when", "where", "why", "is", "are", "was", "were", "does", "did",
                    "do", "the", "a", "an", "and", "or", "in", "on", "of", "for", "to", "by", "according"}
-_QUOTED = re.compile(r"\(([^)]*)\)|[\"“”'‘’]([^\"“”'‘’]{1,80})[\"“”'‘’]")
 _TOKEN = re.compile(r"[\wåäöÅÄÖéÉ%+\-–]+")
 
 
 def swedish_terms(question: str) -> str:
     """The Swedish words an English question is about: quoted Swedish terms, names and numbers as
     written, known English words and phrases translated, the rest left out."""
-    kept = [a or b for a, b in _QUOTED.findall(question)]
-    text = _QUOTED.sub(" ", question).lower()
+    kept = [a or b for a, b in QUOTED_TERM.findall(question)]
+    text = QUOTED_TERM.sub(" ", question).lower()
     for phrase in sorted(_PHRASES, key=len, reverse=True):
         text, n = re.subn(rf"\b{re.escape(phrase)}\b", " ", text)
         kept += [_PHRASES[phrase]] * min(n, 1)

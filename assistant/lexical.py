@@ -17,6 +17,9 @@ from pathlib import Path
 import numpy as np
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# A term in parentheses or quotes ("(låneram)", "'Utfall 2023'"): in an English question, Swedish words
+# the asker quoted.
+QUOTED_TERM = re.compile(r"\(([^)]*)\)|[\"“”'‘’]([^\"“”'‘’]{1,80})[\"“”'‘’]")
 _MIN_PART = 4
 _LINKING = ("s", "e", "a", "u", "o")  # fogemorfem: "utveckling-s-strategi"
 
