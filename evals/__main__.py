@@ -1,6 +1,7 @@
 """Command line of the evaluation.
 
-    python -m evals run [--questions PATH] [--mode extractive|local|openai] [--system assistant|baseline]
+    python -m evals run [--split dev|test|dev,test] [--paraphrases] [--show-items]
+                        [--questions PATH] [--mode extractive|local|openai] [--system assistant|baseline]
                         [--limit N] [--ids q001,q002] [--category C] [--out DIR] [--compare DIR]
     python -m evals report DIR [--compare DIR]      rewrite report.md and the chart from a run's files
     python -m evals bench [--out DIR] [--questions N] [--llm-questions N]
@@ -10,12 +11,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from assistant.offline import enforce_offline
 
-from .runner import OUT_DIR, QUESTIONS
+from .runner import OUT_DIR, QUESTIONS, SEALED_SPLITS, SPLITS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,7 +26,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="kör frågorna och skriv results.jsonl, summary.json, report.md och diagram")
-    run.add_argument("--questions", type=Path, default=QUESTIONS)
+    run.add_argument("--split", default="dev",
+                     help="dev (standard), test (förseglad: bara summor sparas och visas) eller dev,test")
+    run.add_argument("--paraphrases", action="store_true",
+                     help="kör också omskrivningarna av dev-frågorna och mät paraphrase_consistency")
+    run.add_argument("--show-items", action="store_true",
+                     help="spara och visa testdelens enskilda frågor (bryter förseglingen: skriv sedan en ny testdel)")
+    run.add_argument("--questions", type=Path, help="en egen frågefil i stället för --split")
     run.add_argument("--mode", choices=("extractive", "local", "openai"), help="ersätter inställningarnas läge")
     run.add_argument("--system", choices=("assistant", "baseline"), default="assistant",
                      help="assistenten eller llama-index-baslinjen (VectorStoreIndex, top-k 2)")
@@ -93,39 +101,77 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args, settings) -> int:
-    from .runner import load_questions, run, select
-
-    questions = select(load_questions(args.questions), args.limit,
-                       ids=args.ids.split(",") if args.ids else None, categories=args.category)
-    if not questions:
-        print("Inga frågor att köra.", file=sys.stderr)
-        return 1
-    if args.system == "baseline":
-        out = args.out or OUT_DIR / "baseline"
-        compare = args.compare
-    else:
-        out = args.out or OUT_DIR / settings.mode
-        default = OUT_DIR / "baseline"
-        compare = args.compare or (default if (default / "summary.json").is_file() and default.resolve() != out.resolve()
-                                   else None)
-    if args.no_compare:
-        compare = None
+    splits = [s.strip() for s in args.split.split(",") if s.strip()]
+    unknown = [s for s in splits if s not in SPLITS]
+    if unknown or not splits:
+        print(f"Okänd del --split {args.split!r}; välj bland {', '.join(SPLITS)} (kommaseparerade).", file=sys.stderr)
+        return 2
+    if args.questions:
+        splits = ["custom"]
+    if args.paraphrases and splits not in (["dev"], ["dev", "test"], ["test", "dev"]):
+        print("--paraphrases skriver om dev-frågorna och kräver --split dev.", file=sys.stderr)
+        return 2
     try:
         system = _system(args, settings)
     except Exception as exc:  # AssistantUnavailable, a missing index, a missing model
         print(f"Kan inte starta {args.system}: {exc}", file=sys.stderr)
         return 1
+    # dev first, so that the test run can be reported beside it (and the gap computed)
+    outs: dict[str, Path] = {}
+    for split in sorted(splits, key=lambda s: s != "dev"):
+        code = _run_split(args, settings, system, split, outs)
+        if code:
+            return code
+    if "dev" in outs and "test" in outs:  # the dev summary learns the gap too, now that test has run
+        from .report import write_report
+        from .runner import generalisation_gap, read_results
+
+        summary, rows = read_results(outs["dev"])
+        summary.update(generalisation_gap(summary, outs["test"]))
+        (outs["dev"] / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n",
+                                                  encoding="utf-8")
+        write_report(outs["dev"], summary, rows, outs["test"])
+    return 0
+
+
+def _run_split(args, settings, system, split: str, outs: dict[str, Path]) -> int:
+    from .runner import load_paraphrases, load_questions, run, select
+
+    path = args.questions or SPLITS[split]
+    if not path.is_file():
+        print(f"Frågefilen {path} finns inte.", file=sys.stderr)
+        return 1
+    questions = select(load_questions(path), args.limit,
+                       ids=args.ids.split(",") if args.ids else None, categories=args.category)
+    if not questions:
+        print("Inga frågor att köra.", file=sys.stderr)
+        return 1
+    sealed = split in SEALED_SPLITS and not args.show_items
+    paraphrases = None
+    if args.paraphrases and split == "dev":
+        chosen = {q["id"] for q in questions}
+        paraphrases = [p for p in load_paraphrases(originals=questions) if p["of"] in chosen]
+    name = f"{split}-baseline" if args.system == "baseline" else f"{split}-{settings.mode}"
+    out = args.out / split if args.out and len(args.split.split(",")) > 1 else (args.out or OUT_DIR / name)
+    compare = args.compare
+    if compare is None and "dev" in outs and split == "test":
+        compare = outs["dev"]
+    if args.no_compare:
+        compare = None
     extra = {
+        "split": split,
         "code": _git_state(),
-        "questions": str(args.questions),
+        "questions": str(path),
         "limit": args.limit,
-        "ids": [q["id"] for q in questions] if args.limit or args.ids or args.category else None,
+        "ids": None if sealed else ([q["id"] for q in questions] if args.limit or args.ids or args.category else None),
         "settings": {"embedding_model": settings.embedding_model, "top_k": settings.top_k,
                      "llm_max_tokens": settings.llm_max_tokens, "index": str(settings.live_index.resolve())},
     }
     if args.system == "baseline":
         extra.update({"baseline": system.llm_kind, "baseline_top_k": 2, "baseline_index_build_s": round(system.build_s, 1)})
-    summary = run(system, questions, out, progress=not args.quiet, compare_dir=compare, extra=extra)
+    summary = run(system, questions, out, progress=not args.quiet, compare_dir=compare, extra=extra,
+                  sealed=sealed, paraphrases=paraphrases)
+    outs[split] = out
     print(_headline(summary, out))
     return 0
 
@@ -166,11 +212,15 @@ def _headline(summary: dict, out: Path) -> str:
 
     cats = ", ".join(f"{c} {pct_v}" for c, pct_v in
                      ((c, "–" if v is None else f"{100 * v:.0f} %") for c, v in summary["by_category"].items()))
-    return (f"{summary['system']}/{summary['mode']}: {summary['n']} frågor, rätt {pct('answer_accuracy')} "
+    return (f"{summary.get('split', '')} {summary['system']}/{summary['mode']}: {summary['n']} frågor, rätt {pct('answer_accuracy')} "
             f"(retrieval@5 {pct('retrieval_recall_at_5')}, citat {pct('citation_hit_rate')}, "
             f"avböjer obesvarbara {pct('refusal_recall')}, avböjer besvarbara {pct('false_refusal_rate')}, "
             f"p50 {summary['latency_p50_s']} s, p95 {summary['latency_p95_s']} s, fel {summary['errors']})\n"
-            f"per kategori: {cats}\nfiler i {out}/")
+            f"strikt rätt {pct('strict_accuracy')} (inklistrad tabell/URL {pct('dump_rate')})"
+            + (f", omskrivningar: rätt {pct('paraphrase_accuracy')}, samma utslag {pct('paraphrase_consistency')}"
+               if summary.get("paraphrase_n") else "")
+            + (f", gap dev−test {summary['generalisation_gap']}" if summary.get("generalisation_gap") else "")
+            + f"\nper kategori: {cats}\nfiler i {out}/")
 
 
 def _report(args) -> int:

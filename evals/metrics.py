@@ -8,6 +8,16 @@
     citation hit     some gold quote is found in a cited passage (answerable items).
     refusal_recall   share of unanswerable items refused.
     false_refusal    share of answerable items refused.
+
+Strict scoring (beside the regex verdict, which stays as it was for comparison with earlier runs)
+judges an answer as its reader would: correct and concise.
+    strict correct   correct, and none of `strict_problems`: no pasted table row (a tab, or four or
+                     more bare numbers in a row), no URL block (two or more addresses), at most
+                     MAX_ANSWER_CHARS of answer text (LONG_ANSWER_CHARS for lists and comparisons),
+                     and for a comparison at least two documents named in the text. A refusal of
+                     an unanswerable item is strictly correct.
+    dump             an answer (not a refusal) that pastes table or URL text.
+    paraphrase consistency   share of rewrites of a question that get the same verdict as it.
 """
 
 from __future__ import annotations
@@ -115,6 +125,85 @@ def looks_like_refusal(text: str) -> bool:
     return not (text or "").strip() or bool(_REFUSAL.search(text))
 
 
+# --- strict scoring -------------------------------------------------------------------------------
+# The limits are a reader's, not fitted to any run: a single value with its document and kind of
+# figure fits in two sentences (~250 characters); 450 leaves room for a second document's value.
+MAX_ANSWER_CHARS = 450
+LONG_ANSWER_CHARS = 900
+LONG_CATEGORIES = frozenset({"list", "comparison"})
+COMPARISON = "comparison"
+
+# A row of a table pasted as it is: four or more numbers with nothing but spaces (and %) between
+# them, e.g. "2,2 1,3 1,2 5" or "64 % 65 % 64 % 70 %". "1 515 mnkr" (a thousands separator) is two.
+_BARE_NUMBER_RUN = re.compile(
+    r"(?<![\w,.])(?:[-−–]?\d+(?:[,.]\d+)?(?:[ \u00a0]?%)?[ \u00a0\t]+){3}[-−–]?\d+(?:[,.]\d+)?(?![\w,.])")
+_URL = re.compile(r"https?://\S+|\bwww\.\S+", re.IGNORECASE)
+URL_BLOCK_MIN = 2
+_CITATION_MARK = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+
+# How a reader recognises each document in an answer (by its original file name). The evaluator's
+# own list, independent of the engine's manifest aliases.
+DOCUMENT_NAMES = {
+    "000_9b54efb63f6214a5.txt": re.compile(r"budget(?:en)?\s*(?:för\s*)?2021|plan 2022|alliansens budget(?! ?för?slag)",
+                                           re.IGNORECASE),
+    "001_d436ddedb8252149.txt": re.compile(r"hållbarhetsprogram|sustainability program", re.IGNORECASE),
+    "002_b12d27c0afef24ca.txt": re.compile(r"budgetförslag|allians för kronoberg|oppositionen|opposition's|"
+                                           r"budget proposal|budget 2025", re.IGNORECASE),
+    "003_993d9c722ecec77e.txt": re.compile(r"delårsrapport|interim report", re.IGNORECASE),
+    "004_8de1547e5698a2e5.txt": re.compile(r"nära kronobergaren|utvecklingsstrategi|development strategy",
+                                           re.IGNORECASE),
+}
+
+
+def answer_body(text: str) -> str:
+    """The answer as read: without the citation marks [1], [2, 3]."""
+    return _CITATION_MARK.sub("", text or "").strip()
+
+
+def pastes_table_row(text: str) -> bool:
+    return "\t" in (text or "") or bool(_BARE_NUMBER_RUN.search(text or ""))
+
+
+def pastes_urls(text: str) -> bool:
+    return len(_URL.findall(text or "")) >= URL_BLOCK_MIN
+
+
+def is_dump(text: str) -> bool:
+    return pastes_table_row(text) or pastes_urls(text)
+
+
+def documents_named(text: str) -> set[str]:
+    return {file for file, pattern in DOCUMENT_NAMES.items() if pattern.search(text or "")}
+
+
+def strict_problems(item: dict[str, Any], text: str) -> list[str]:
+    """Why a reader would not accept this answer as it stands (empty: concise enough)."""
+    body = answer_body(text)
+    problems = []
+    if pastes_table_row(body):
+        problems.append("tabellrad")
+    if pastes_urls(body):
+        problems.append("url-block")
+    limit = LONG_ANSWER_CHARS if item.get("category") in LONG_CATEGORIES else MAX_ANSWER_CHARS
+    if len(body) > limit:
+        problems.append("för långt")
+    if item.get("category") == COMPARISON and len(documents_named(body)) < 2:
+        problems.append("ett dokument")
+    return problems
+
+
+def is_strict_correct(item: dict[str, Any], text: str, refused: bool) -> bool:
+    if is_unanswerable(item):
+        return bool(refused)
+    return is_correct(item, text, refused) and not strict_problems(item, text)
+
+
+def paraphrase_consistency(verdicts: dict[str, bool], rewrites: list[tuple[str, bool]]) -> float | None:
+    """Share of rewrites (original id, verdict) whose verdict equals their original's."""
+    same = [verdicts[of] == verdict for of, verdict in rewrites if of in verdicts]
+    return _share(same)
+
+
 def percentile(values: list[float], q: float) -> float | None:
     """Linear interpolation between closest ranks (numpy's default); q in [0, 100]."""
     data = sorted(v for v in values if v is not None and not math.isnan(v))
@@ -133,8 +222,10 @@ def summarise(results: list[dict[str, Any]], mode: str, system: str = "assistant
               extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The figures of summary.json from the rows of results.jsonl."""
     by_cat: "OrderedDict[str, list[bool]]" = OrderedDict()
+    by_cat_strict: "OrderedDict[str, list[bool]]" = OrderedDict()
     for r in results:
         by_cat.setdefault(r["category"], []).append(bool(r["correct"]))
+        by_cat_strict.setdefault(r["category"], []).append(bool(r.get("strict_correct", r["correct"])))
     answerable = [r for r in results if r["category"] != UNANSWERABLE]
     unanswerable = [r for r in results if r["category"] == UNANSWERABLE]
     retrieval = [r["retrieval_hit"] for r in answerable if r.get("retrieval_hit") is not None]
@@ -147,6 +238,12 @@ def summarise(results: list[dict[str, Any]], mode: str, system: str = "assistant
         "n": len(results),
         "answer_accuracy": _share([bool(r["correct"]) for r in results]),
         "by_category": {c: _share(v) for c, v in by_cat.items()},
+        "retrieval_by_category": {c: _share([r["retrieval_hit"] for r in results
+                                             if r["category"] == c and r.get("retrieval_hit") is not None])
+                                  for c in by_cat},
+        "strict_accuracy": _share([bool(r.get("strict_correct", r["correct"])) for r in results]),
+        "by_category_strict": {c: _share(v) for c, v in by_cat_strict.items()},
+        "dump_rate": _share([bool(r.get("dump")) for r in results if not r["refused"] and not r.get("error")]),
         "n_by_category": {c: len(v) for c, v in by_cat.items()},
         "retrieval_recall_at_5": _share(retrieval),
         "citation_hit_rate": _share(citation),

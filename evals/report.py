@@ -12,6 +12,10 @@ FAILURE_EXAMPLES = 4
 
 _LABELS = [
     ("answer_accuracy", "Rätt svar (answer_accuracy)", "pct"),
+    ("strict_accuracy", "Rätt och koncist (strict_accuracy)", "pct"),
+    ("dump_rate", "Svar med inklistrad tabellrad eller URL-block (dump_rate)", "pct"),
+    ("paraphrase_accuracy", "Omskrivna dev-frågor rätt (paraphrase_accuracy)", "pct"),
+    ("paraphrase_consistency", "Omskrivningar med samma utslag som originalet (paraphrase_consistency)", "pct"),
     ("retrieval_recall_at_5", "Guldcitat bland 5 första kontexterna (retrieval_recall_at_5)", "pct"),
     ("citation_hit_rate", "Guldcitat i en källhänvisning (citation_hit_rate)", "pct"),
     ("citation_overlap_rate", "Källhänvisning i guldcitatet, ±1 rad (citation_overlap_rate)", "pct"),
@@ -35,9 +39,10 @@ def _fmt(value: Any, kind: str = "pct") -> str:
 
 
 def _title(summary: dict[str, Any]) -> str:
+    split = f", {summary['split']}" if summary.get("split") else ""
     if summary.get("system") == "baseline":
-        return f"baseline ({summary.get('baseline', 'llama-index')}, {summary.get('mode')})"
-    return f"assistenten ({summary.get('mode')})"
+        return f"baseline ({summary.get('baseline', 'llama-index')}, {summary.get('mode')}{split})"
+    return f"assistenten ({summary.get('mode')}{split})"
 
 
 def load_compare(compare_dir: Path | None):
@@ -100,24 +105,33 @@ def write_report(out_dir: Path, summary: dict[str, Any], rows: list[dict[str, An
             row += f" {_fmt(other.get(key), kind)} |"
         lines.append(row)
 
+    if summary.get("sealed"):
+        lines += ["", "Förseglad testdel: bara summor sparas och visas (evals/README.md)."]
+    if summary.get("generalisation_gap"):
+        lines += ["", "Generaliseringsgap (dev − test): " + ", ".join(
+            f"{k} {100 * v:+.1f} procentenheter" for k, v in summary["generalisation_gap"].items())]
+
     lines += ["", "## Per kategori", ""]
     cats = list(summary["by_category"]) + [c for c in (other or {}).get("by_category", {}) if c not in summary["by_category"]]
-    ours_rows = {c: [r for r in rows if r["category"] == c] for c in cats}
-    head = "| kategori | n | rätt | retrieval@5 | citat |"
+    head = "| kategori | n | rätt | strikt | retrieval@5 |"
     sep = "|---|---:|---:|---:|---:|"
     if other:
-        head += " n (jmf) | rätt (jmf) |"
-        sep += "---:|---:|"
+        head += f" n ({_title(other)}) | rätt | strikt |"
+        sep += "---:|---:|---:|"
     lines += [head, sep]
     for c in cats:
-        rs = ours_rows[c]
-        ret = [r["retrieval_hit"] for r in rs if r.get("retrieval_hit") is not None]
-        cit = [r["citation_hit"] for r in rs if r.get("citation_hit") is not None]
-        row = (f"| {c} | {len(rs)} | {_fmt(summary['by_category'].get(c))} | "
-               f"{_fmt(sum(ret) / len(ret) if ret else None)} | {_fmt(sum(cit) / len(cit) if cit else None)} |")
+        row = (f"| {c} | {summary['n_by_category'].get(c, '–')} | {_fmt(summary['by_category'].get(c))} | "
+               f"{_fmt((summary.get('by_category_strict') or {}).get(c))} | "
+               f"{_fmt((summary.get('retrieval_by_category') or {}).get(c))} |")
         if other:
-            row += f" {other.get('n_by_category', {}).get(c, '–')} | {_fmt(other['by_category'].get(c))} |"
+            row += (f" {other.get('n_by_category', {}).get(c, '–')} | {_fmt(other['by_category'].get(c))} | "
+                    f"{_fmt((other.get('by_category_strict') or {}).get(c))} |")
         lines.append(row)
+
+    if summary.get("paraphrase_by_category"):
+        lines += ["", "## Omskrivna dev-frågor", "", "| kategori | rätt original | rätt omskrivna |", "|---|---:|---:|"]
+        for c, v in summary["paraphrase_by_category"].items():
+            lines.append(f"| {c} | {_fmt(summary['by_category'].get(c))} | {_fmt(v)} |")
 
     if other and other_rows:
         common = {r["id"] for r in rows} & {r["id"] for r in other_rows}
@@ -134,6 +148,15 @@ def write_report(out_dir: Path, summary: dict[str, Any], rows: list[dict[str, An
 
     if chart:
         lines += ["", f"![Andel rätt per kategori]({chart.name})"]
+
+    problems: dict[str, int] = {}
+    for r in rows:
+        if r["correct"]:
+            for problem in r.get("strict_problems") or []:
+                problems[problem] = problems.get(problem, 0) + 1
+    if problems:
+        lines += ["", "## Rätt enligt mönstren men inte koncist", "", "| problem | antal |", "|---|---:|"]
+        lines += [f"| {k} | {v} |" for k, v in sorted(problems.items(), key=lambda kv: -kv[1])]
 
     causes = failure_causes(rows)
     if causes:
@@ -164,9 +187,13 @@ def write_chart(path: Path, summary: dict[str, Any], other: dict[str, Any] | Non
     """A bar chart of accuracy per category (grouped with the compared run); matplotlib, else Pillow."""
     cats = list(summary["by_category"])
     series = [(f"{_title(summary)}, n={summary['n']}", [summary["by_category"].get(c) or 0.0 for c in cats])]
+    if summary.get("by_category_strict"):
+        series.append((f"{_title(summary)} strikt", [summary["by_category_strict"].get(c) or 0.0 for c in cats]))
     if other:
         series.append((f"{_title(other)}, n={other['n']}", [other["by_category"].get(c) or 0.0 for c in cats]))
-    title = "Andel rätt per kategori"
+        if other.get("by_category_strict"):
+            series.append((f"{_title(other)} strikt", [other["by_category_strict"].get(c) or 0.0 for c in cats]))
+    title = "Andel rätt per kategori (mönster och strikt)"
     try:
         return _matplotlib_chart(path, cats, series, title)
     except ImportError:
@@ -196,7 +223,7 @@ def _matplotlib_chart(path: Path, cats, series, title) -> Path:
     ax.set_ylim(0, 110)
     ax.set_ylabel("% rätt")
     ax.set_title(title)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=len(series), fontsize=8, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=min(len(series), 2), fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -218,7 +245,7 @@ def _pillow_chart(path: Path, cats, series, title) -> Path:
         font = ImageFont.load_default()
     title = _ascii(title)  # Pillow's built-in font has no å, ä, ö
     series = [(_ascii(label), values) for label, values in series]
-    colours = [(31, 119, 180), (255, 127, 14)]
+    colours = [(31, 119, 180), (174, 199, 232), (255, 127, 14), (255, 187, 120)]
     w, h = max(640, 110 * len(cats) + 80), 420
     left, right, top, bottom = 50, 20, 40, 90
     img = Image.new("RGB", (w, h), "white")
@@ -235,12 +262,12 @@ def _pillow_chart(path: Path, cats, series, title) -> Path:
         for k, (_, values) in enumerate(series):
             x0 = left + i * slot + slot * 0.1 + k * bar_w
             y0 = top + plot_h - values[i] * plot_h
-            draw.rectangle([x0, y0, x0 + bar_w - 2, top + plot_h], fill=colours[k % 2])
+            draw.rectangle([x0, y0, x0 + bar_w - 2, top + plot_h], fill=colours[k % len(colours)])
             draw.text((x0 + 2, y0 - 15), f"{100 * values[i]:.0f}", fill="black", font=font)
         draw.text((left + i * slot + 4, top + plot_h + 6), cat, fill="black", font=font)
     for k, (label, _) in enumerate(series):
         y = h - 45 + 18 * k
-        draw.rectangle([left, y, left + 12, y + 12], fill=colours[k % 2])
+        draw.rectangle([left, y, left + 12, y + 12], fill=colours[k % len(colours)])
         draw.text((left + 18, y - 1), label, fill="black", font=font)
     img.save(path)
     return path

@@ -21,7 +21,14 @@ from . import metrics
 
 EVALS_DIR = Path(__file__).resolve().parent
 QUESTIONS = EVALS_DIR / "questions.jsonl"
+TEST_QUESTIONS = EVALS_DIR / "test_questions.jsonl"
+PARAPHRASES = EVALS_DIR / "paraphrases.jsonl"
 OUT_DIR = EVALS_DIR / "out"
+
+# dev: written from the documents, tuned on. test: sealed, written independently in users' words;
+# whoever changes the engine reads only its aggregates (evals/README.md).
+SPLITS = {"dev": QUESTIONS, "test": TEST_QUESTIONS}
+SEALED_SPLITS = frozenset({"test"})
 
 
 class System(Protocol):
@@ -88,6 +95,26 @@ def load_questions(path: Path = QUESTIONS) -> list[dict[str, Any]]:
     return items
 
 
+def load_paraphrases(path: Path = PARAPHRASES, originals: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The rewrites of the dev questions, each carrying its original's gold (answer, must_contain,
+    sources, category) and history, so it is scored exactly like the original."""
+    by_id = {q["id"]: q for q in (originals if originals is not None else load_questions(QUESTIONS))}
+    items = []
+    for rewrite in load_jsonl(path):
+        original = by_id.get(rewrite.get("of"))
+        if original is None:
+            raise ValueError(f"{path}: {rewrite.get('id')} skriver om en fråga som inte finns ({rewrite.get('of')!r})")
+        item = {k: v for k, v in original.items() if k not in ("id", "question", "lang")}
+        item.update({k: v for k, v in rewrite.items() if k in ("id", "of", "question", "lang", "style", "history")})
+        items.append(item)
+    return items
+
+
+def load_jsonl(path: Path) -> list[dict[str, Any]]:
+    with Path(path).open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip() and not line.startswith("//")]
+
+
 def select(questions: list[dict[str, Any]], limit: int | None = None, ids: Iterable[str] | None = None,
            categories: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """A subset in file order. `limit` takes the categories in turn (round robin), so that a small
@@ -139,12 +166,17 @@ def score(item: dict[str, Any], answer: dict[str, Any] | None, seconds: float, e
             item, [(c.get("quote") or "", c.get("passage") or "", c.get("around") or c.get("passage") or "")
                    for c in (answer or {}).get("citations") or []]),
         "missing": [] if metrics.is_unanswerable(item) else metrics.missing_patterns(item, text),
+        "strict_correct": False if error else metrics.is_strict_correct(item, text, refused),
+        "strict_problems": [] if refused or error else metrics.strict_problems(item, text),
+        "dump": not refused and not error and metrics.is_dump(metrics.answer_body(text)),
         "seconds": round(seconds, 3),
         "error": error,
         "answer": answer,
     }
     if item.get("history"):
         row["history"] = item["history"]
+    if item.get("of"):
+        row["of"] = item["of"]
     return row
 
 
@@ -163,7 +195,10 @@ def ask(system: System, item: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(system: System, questions: list[dict[str, Any]], out_dir: Path, progress: bool = True,
-        compare_dir: Path | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        compare_dir: Path | None = None, extra: dict[str, Any] | None = None, sealed: bool = False,
+        paraphrases: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Asks every question (and every paraphrase, when given) and writes the run's files. A sealed
+    run keeps no per-question file and its report holds aggregates only."""
     from tqdm import tqdm
 
     from . import report
@@ -175,7 +210,11 @@ def run(system: System, questions: list[dict[str, Any]], out_dir: Path, progress
     warm_up = getattr(system, "warm_up", None)
     if warm_up is not None:
         warm_up()
-    with (out_dir / "results.jsonl").open("w", encoding="utf-8") as fh, \
+    results_path = out_dir / "results.jsonl"
+    if sealed:
+        results_path.unlink(missing_ok=True)  # an earlier run's items must not stay readable beside it
+        (out_dir / "paraphrase_results.jsonl").unlink(missing_ok=True)
+    with (open(results_path, "w", encoding="utf-8") if not sealed else _Discard()) as fh, \
             tqdm(questions, desc=f"{system.name}/{system.mode}", unit="fråga", disable=not progress) as bar:
         for item in bar:
             row = ask(system, item)
@@ -184,6 +223,7 @@ def run(system: System, questions: list[dict[str, Any]], out_dir: Path, progress
             fh.flush()
             bar.set_postfix(rätt=f"{sum(r['correct'] for r in rows)}/{len(rows)}",
                             fel=sum(1 for r in rows if r["error"]))
+    para_rows = _run_paraphrases(system, paraphrases, out_dir, progress, sealed) if paraphrases else []
     info = {
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
         "wall_s": round(time.time() - started, 1),
@@ -191,10 +231,76 @@ def run(system: System, questions: list[dict[str, Any]], out_dir: Path, progress
         "verification": _count(((r["answer"] or {}).get("verification") or "-") for r in rows if r["answer"]),
     }
     info.update(extra or {})
+    if para_rows:
+        info.update(paraphrase_figures(rows, para_rows))
     summary = metrics.summarise(rows, system.mode, system.name, extra=info)
+    summary["sealed"] = sealed
+    if compare_dir is not None:
+        summary.update(generalisation_gap(summary, Path(compare_dir)))
     (out_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    report.write_report(out_dir, summary, rows, compare_dir)
+    report.write_report(out_dir, summary, [] if sealed else rows, compare_dir)
     return summary
+
+
+class _Discard:
+    """A file that keeps nothing: a sealed run stores no per-question rows."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def write(self, text: str) -> None:
+        return None
+
+    def flush(self) -> None:
+        return None
+
+
+def _run_paraphrases(system: System, paraphrases: list[dict[str, Any]], out_dir: Path, progress: bool,
+                     sealed: bool) -> list[dict[str, Any]]:
+    from tqdm import tqdm
+
+    rows = [ask(system, item) for item in tqdm(paraphrases, desc="omskrivningar", unit="fråga",
+                                                 disable=not progress)]
+    if not sealed:
+        with (out_dir / "paraphrase_results.jsonl").open("w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    return rows
+
+
+def paraphrase_figures(rows: list[dict[str, Any]], para_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """How the rewrites fare against their originals: consistency (same verdict), and their own accuracy."""
+    regex = {r["id"]: bool(r["correct"]) for r in rows}
+    strict = {r["id"]: bool(r.get("strict_correct")) for r in rows}
+    para = metrics.summarise(para_rows, "-")
+    return {
+        "paraphrase_consistency": metrics.paraphrase_consistency(
+            regex, [(r["of"], bool(r["correct"])) for r in para_rows]),
+        "paraphrase_consistency_strict": metrics.paraphrase_consistency(
+            strict, [(r["of"], bool(r.get("strict_correct"))) for r in para_rows]),
+        "paraphrase_n": len(para_rows),
+        "paraphrase_accuracy": para["answer_accuracy"],
+        "paraphrase_strict_accuracy": para["strict_accuracy"],
+        "paraphrase_by_category": para["by_category"],
+        "paraphrase_false_refusal_rate": para["false_refusal_rate"],
+        "paraphrase_refusal_recall": para["refusal_recall"],
+    }
+
+
+def generalisation_gap(summary: dict[str, Any], other_dir: Path) -> dict[str, Any]:
+    """Dev minus test, when this run and the compared one are the two splits of the same system."""
+    other, _ = read_results(other_dir)
+    if not other or {summary.get("split"), other.get("split")} != {"dev", "test"}:
+        return {}
+    dev, test = (summary, other) if summary.get("split") == "dev" else (other, summary)
+    gap = {}
+    for key in ("answer_accuracy", "strict_accuracy"):
+        if dev.get(key) is not None and test.get(key) is not None:
+            gap[key] = round(dev[key] - test[key], 4)
+    return {"generalisation_gap": gap, "generalisation_gap_against": str(other_dir),
+            "generalisation_gap_code": other.get("code")}
 
 
 def read_results(out_dir: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:

@@ -219,3 +219,129 @@ def test_runner_on_a_subset_in_extractive_mode(assistant, tmp_path):
         assert {"answer", "refused", "citations", "contexts"} <= set(row["answer"])
     assert summary["answer_accuracy"] >= ACCURACY_FLOOR, summary
     assert summary["retrieval_recall_at_5"] >= RETRIEVAL_FLOOR, summary
+
+
+# --- strict scoring ---------------------------------------------------------------------------
+
+COMPARISON = {
+    "id": "t3", "category": "comparison", "question": "Sjukfrånvaro 2022 – stämmer dokumenten?",
+    "answer": "Hållbarhetsprogrammet 6,2 %, delårsrapporten 7,2 %.",
+    "must_contain": [r"(?<!\d)6[,.]2(?!\d)", r"(?<!\d)7[,.]2(?!\d)"], "sources": [],
+}
+LIST = dict(ANSWERABLE, id="t4", category="list")
+
+
+@pytest.mark.parametrize("text", [
+    "Enligt Hållbarhetsprogram 2024–2028 (program): sjukfrånvaron ska vara max 4,5 procent år 2028 [1].",
+    "Max 4,5 procent [1]. Budgeten omsluter 1 515 mnkr 2021 och 2 000 mnkr 2022 [2].",  # thousands separators
+    "The target is at most 4.5 percent in 2028 (Hållbarhetsprogram 2024–2028) [1].",
+])
+def test_concise_answers_pass_strict(text):
+    item = dict(ANSWERABLE, must_contain=[r"(?<!\d)4[,.]5(?!\d)"])
+    assert metrics.strict_problems(item, text) == []
+    assert metrics.is_strict_correct(item, text, refused=False)
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("Sjukfrånvaro\t4,5 procent\t5,1\t6,2", "tabellrad"),  # a tab-separated row
+    ("Sjukfrånvaro procent 4,5 5,1 6,2 7,0 [1]", "tabellrad"),  # four bare numbers in a row
+    ("Sjukfrånvaro 64 % 65 % 64 % 4,5 procent", "tabellrad"),
+    ("Max 4,5 procent. Läs mer: https://www.regionkronoberg.se/a https://www.1177.se/b", "url-block"),
+    ("Max 4,5 procent. " + "Mer text om mål och mått i programmet. " * 12, "för långt"),
+])
+def test_dumps_and_long_answers_fail_strict_but_not_regex(text, problem):
+    assert problem in metrics.strict_problems(ANSWERABLE, text)
+    assert metrics.is_correct(ANSWERABLE, text, refused=False)  # the regex verdict stays as before
+    assert not metrics.is_strict_correct(ANSWERABLE, text, refused=False)
+
+
+def test_one_url_or_three_numbers_are_not_a_dump():
+    assert not metrics.is_dump("Mer på www.regionkronoberg.se. Värdena 2021 var 4,5 och 5,1.")
+    assert not metrics.pastes_table_row("1 515 mnkr och 2 000 mnkr")  # thousands separators
+    assert metrics.pastes_table_row("1 515 2 000 2 500")  # a row pasted as it is
+
+
+def test_lists_and_comparisons_may_be_longer_but_not_unbounded():
+    text = "Max 4,5 procent. " + "Punkt i listan om mål. " * 25  # ~600 characters
+    assert "för långt" in metrics.strict_problems(ANSWERABLE, text)
+    assert "för långt" not in metrics.strict_problems(LIST, text)
+    assert "för långt" in metrics.strict_problems(LIST, text * 2)
+
+
+def test_comparison_must_name_two_documents():
+    one = "Sjukfrånvaron var 6,2 % och 7,2 % enligt hållbarhetsprogrammet [1]."
+    two = "Hållbarhetsprogrammet anger 6,2 % [1], delårsrapporten per mars 2024 7,2 % [2]."
+    assert metrics.strict_problems(COMPARISON, one) == ["ett dokument"]
+    assert metrics.strict_problems(COMPARISON, two) == []
+    assert metrics.documents_named("Allians för Kronobergs budgetförslag och Budget 2021") == {
+        "002_b12d27c0afef24ca.txt", "000_9b54efb63f6214a5.txt"}
+
+
+def test_strict_refusals_and_wrong_answers():
+    assert metrics.is_strict_correct(UNANSWERABLE, "Det framgår inte av dokumenten.", refused=True)
+    assert not metrics.is_strict_correct(UNANSWERABLE, "795 kr", refused=False)
+    assert not metrics.is_strict_correct(ANSWERABLE, "Max 5 procent.", refused=False)
+
+
+def test_summary_has_strict_figures_and_dump_rate():
+    rows = [score(ANSWERABLE, _answer("max 4,5 procent [1]"), 0.1),
+            score(dict(ANSWERABLE, id="t5"), _answer("Sjukfrånvaro\t4,5 procent\t5,1"), 0.1),
+            score(UNANSWERABLE, _answer("Det framgår inte.", refused=True), 0.1)]
+    s = metrics.summarise(rows, "extractive")
+    assert s["answer_accuracy"] == 1.0
+    assert s["strict_accuracy"] == round(2 / 3, 4)
+    assert s["by_category_strict"] == {"table_value": 0.5, "unanswerable": 1.0}
+    assert s["dump_rate"] == 0.5  # of the two answers given, refusals not counted
+    assert rows[1]["strict_problems"] == ["tabellrad"] and rows[1]["dump"]
+
+
+def test_paraphrase_consistency_counts_same_verdicts():
+    verdicts = {"q1": True, "q2": False}
+    assert metrics.paraphrase_consistency(verdicts, [("q1", True), ("q1", False), ("q2", False), ("q2", False)]) == 0.75
+    assert metrics.paraphrase_consistency(verdicts, []) is None
+
+
+class _Echo:
+    """A system that answers every question with the same text (the runner's logic, not an engine)."""
+
+    name, mode = "assistant", "extractive"
+
+    def __init__(self, text):
+        self.text = text
+
+    def answer(self, item):
+        return _answer(self.text, refused=False)
+
+
+def test_sealed_run_keeps_aggregates_only(tmp_path):
+    from evals.runner import run
+
+    items = [dict(ANSWERABLE, id="t001", question="HEMLIG FRÅGA ett"),
+             dict(UNANSWERABLE, id="t002", question="HEMLIG FRÅGA två")]
+    (tmp_path / "results.jsonl").write_text("gammal rad\n", encoding="utf-8")  # an earlier, unsealed run
+    summary = run(_Echo("max 4,5 procent"), items, tmp_path, progress=False, sealed=True,
+                  extra={"split": "test"})
+    assert summary["n"] == 2 and summary["sealed"] and summary["answer_accuracy"] == 0.5
+    assert not (tmp_path / "results.jsonl").exists()
+    for path in tmp_path.iterdir():
+        if path.suffix in (".md", ".json"):
+            text = path.read_text(encoding="utf-8")
+            assert "HEMLIG" not in text and "t001" not in text, path.name
+
+
+def test_paraphrase_run_and_generalisation_gap(tmp_path):
+    from evals.runner import run
+
+    dev_items = [dict(ANSWERABLE, id="q1"), dict(ANSWERABLE, id="q2", must_contain=["81"])]
+    rewrites = [dict(ANSWERABLE, id="q1-p1", of="q1", question="personalens sjukdagar 2028?"),
+                dict(ANSWERABLE, id="q2-p1", of="q2", must_contain=["81"], question="HME 2028?")]
+    test_dir, dev_dir = tmp_path / "test", tmp_path / "dev"
+    run(_Echo("max 4,5 procent"), [dict(ANSWERABLE, id="t001", must_contain=["81"])], test_dir,
+        progress=False, sealed=True, extra={"split": "test"})
+    dev = run(_Echo("max 4,5 procent"), dev_items, dev_dir, progress=False, extra={"split": "dev"},
+              paraphrases=rewrites, compare_dir=test_dir)
+    assert dev["paraphrase_consistency"] == 1.0 and dev["paraphrase_accuracy"] == 0.5
+    assert dev["generalisation_gap"] == {"answer_accuracy": 0.5, "strict_accuracy": 0.5}
+    assert (dev_dir / "paraphrase_results.jsonl").is_file()
+    report = (dev_dir / "report.md").read_text(encoding="utf-8")
+    assert "Generaliseringsgap" in report and "strikt" in report and "Omskrivna dev-frågor" in report

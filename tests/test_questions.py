@@ -147,6 +147,7 @@ def test_item_shape(item):
     assert isinstance(item["sources"], list)
     assert item.get("lang", "sv") in {"sv", "en"}
     assert item.get("history", []) == [] or item["category"] == "conversation"
+    assert item.get("split") == "dev", "every item of questions.jsonl belongs to the dev split"
 
 
 @pytest.mark.parametrize("item", ITEMS, ids=IDS)
