@@ -10,11 +10,11 @@ from dataclasses import dataclass, field, replace
 from typing import Iterator, Mapping
 
 from . import prompts
+from .chunking import chunk_sentences
 from .lexical import QUOTED_TERM, SwedishTokenizer, words
 from .llm import LLM
 from .records import Cell, Citation, Context, DocumentInfo
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9•–\-])|\s+(?=•)")
 _NUMBER = re.compile(r"(?<![\w,.])[-−–]?\d{1,3}(?:[ \u00a0]\d{3})+(?:[,.]\d+)?(?![\w])|(?<![\w,.])[-−–]?\d+(?:[,.]\d+)?(?![\w])")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
@@ -258,31 +258,7 @@ class Scorer:
 
 def split_sentences(context: Context) -> list[tuple[str, int, int]]:
     """Sentences of a passage with the source lines they span."""
-    chunk = context.chunk
-    texts = chunk.text.split("\n")
-    numbers = list(chunk.lines) if len(chunk.lines) == len(texts) else list(range(chunk.line_start, chunk.line_start + len(texts)))
-    joined, offsets = "", []
-    for no, text in zip(numbers, texts):
-        offsets.append((len(joined), no))
-        joined += text + " "
-    sentences = []
-    start = 0
-    for match in list(_SENTENCE_END.finditer(joined)) + [None]:
-        end = match.start() if match else len(joined)
-        sentence = joined[start:end].strip()
-        if len(sentence) >= 3:
-            sentences.append((sentence, _line_at(offsets, start), _line_at(offsets, max(start, end - 1))))
-        start = match.end() if match else end
-    return sentences
-
-
-def _line_at(offsets: list[tuple[int, int]], position: int) -> int:
-    line = offsets[0][1]
-    for offset, no in offsets:
-        if offset > position:
-            break
-        line = no
-    return line
+    return chunk_sentences(context.chunk)
 
 
 def rank_sentences(question: str, contexts: list[Context], scorer: Scorer, background: str = "") -> list[Evidence]:

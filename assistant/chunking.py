@@ -191,3 +191,35 @@ def embedding_text(chunk: Chunk, title: str) -> str:
     """What is embedded and BM25-indexed: document title and heading trail, then the text."""
     head = " > ".join((title,) + chunk.section)
     return f"{head}\n{chunk.text}"
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9•–\-])|\s+(?=•)")
+
+
+def chunk_sentences(chunk: Chunk) -> list[tuple[str, int, int]]:
+    """Sentences of a chunk with the source lines they span (the unit that answers quote and that
+    the semantic index embeds)."""
+    texts = chunk.text.split("\n")
+    numbers = list(chunk.lines) if len(chunk.lines) == len(texts) else list(range(chunk.line_start, chunk.line_start + len(texts)))
+    joined, offsets = "", []
+    for no, text in zip(numbers, texts):
+        offsets.append((len(joined), no))
+        joined += text + " "
+    sentences = []
+    start = 0
+    for match in list(_SENTENCE_END.finditer(joined)) + [None]:
+        end = match.start() if match else len(joined)
+        sentence = joined[start:end].strip()
+        if len(sentence) >= 3:
+            sentences.append((sentence, _line_at(offsets, start), _line_at(offsets, max(start, end - 1))))
+        start = match.end() if match else end
+    return sentences
+
+
+def _line_at(offsets: list[tuple[int, int]], position: int) -> int:
+    line = offsets[0][1]
+    for offset, no in offsets:
+        if offset > position:
+            break
+        line = no
+    return line

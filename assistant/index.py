@@ -23,12 +23,14 @@ from typing import Callable
 from .chunking import ChunkerParams, chunk_document, embedding_text
 from .embedding import Embedder
 from .ingest import scan_corpus
-from .lexical import BM25Index
+from .lexical import TOKENIZER_VERSION, BM25Index
 from .records import Chunk, Document, DocumentInfo
+from .semantic import SEMANTIC_VERSION, SemanticIndex, row_units, sentence_units
 from .settings import Settings
 from .vectorstore import ChromaStore, VectorStore, VectorStoreError, chroma_client
 
-INDEX_FORMAT = 1
+# 2: the semantic index (one vector per sentence and per table row) is part of every build.
+INDEX_FORMAT = 2
 REBUILD_COMMAND = "python -m assistant ingest"
 
 
@@ -93,9 +95,20 @@ def _file_key(doc: Document, settings: Settings, params: ChunkerParams) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+def builders() -> dict[str, str]:
+    """The versions of everything a build is made with beyond the chunks and their vectors: a change
+    in any of them (a new table extractor, another BM25 tokenizer) makes the next ingest rebuild."""
+    from .table_store import SCHEMA_VERSION
+    from .tables import EXTRACTOR_VERSION
+
+    return {"tables": f"{EXTRACTOR_VERSION}/{SCHEMA_VERSION}", "tokenizer": str(TOKENIZER_VERSION),
+            "semantic": str(SEMANTIC_VERSION), "format": str(INDEX_FORMAT)}
+
+
 def _fingerprint(docs: list[Document], keys: dict[str, str], corpus_dir: Path, settings: Settings) -> str:
     manifest = corpus_dir / "manifest.toml"
     parts = sorted(f"{d.file}={keys[d.file]}" for d in docs)
+    parts += [f"{k}={v}" for k, v in sorted(builders().items())]
     parts.append(hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else "-")
     parts.append(_store_location(settings))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -164,6 +177,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True,
     table_counts = _build_tables(docs, build_dir / "tables.sqlite3")
     report.tables, report.cells = table_counts.get("tables", 0), table_counts.get("cells", 0)
     report.chunks = len(all_chunks)
+    semantic_counts = _build_semantic(all_chunks, build_dir, embedder, previous_dir, progress)
 
     meta = {
         "format": INDEX_FORMAT,
@@ -172,6 +186,8 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True,
         "embedding_model": settings.embedding_model,
         "embedding_dim": int(vectors.shape[1]) if len(vectors) else 0,
         "chunker": params.as_dict(),
+        "builders": builders(),
+        "semantic": semantic_counts,
         "vector_store": _store_location(settings),
         "collection": collection,
         "files": {d.file: {"sha256": d.sha256, "key": keys[d.file], "title": d.info.title,
@@ -194,7 +210,7 @@ _META_KEYS = ("embedding_model", "vector_store", "collection", "documents", "cou
 
 def _complete(build_dir: Path, meta: dict) -> bool:
     return all((build_dir / name).exists() for name in ("chunks.jsonl", "bm25", "tables.sqlite3")) and meta.get(
-        "format") == INDEX_FORMAT and all(key in meta for key in _META_KEYS)
+        "format") == INDEX_FORMAT and all(key in meta for key in _META_KEYS) and SemanticIndex.exists(build_dir)
 
 
 def _opens(settings: Settings) -> bool:
@@ -256,6 +272,28 @@ def _metadata(chunk: Chunk) -> dict:
     return meta
 
 
+def _build_semantic(chunks: list[Chunk], build_dir: Path, embedder: Embedder, previous_dir: Path | None,
+                    progress: bool) -> dict:
+    from .chunking import chunk_sentences
+    from .semantic import embed_units
+    from .table_store import TableStore
+
+    store = TableStore.open(build_dir / "tables.sqlite3")
+    try:
+        units = sentence_units(chunks, chunk_sentences) + row_units(store.table(t.id) for t in store.tables())
+    finally:
+        store.close()
+    reuse = {}
+    if previous_dir is not None and SemanticIndex.exists(previous_dir):
+        try:
+            reuse = SemanticIndex.load(previous_dir).vectors_by_key()
+        except (OSError, ValueError):  # a damaged previous build only costs us the reuse
+            reuse = {}
+    matrix, embedded = embed_units(units, embedder, reuse, progress)
+    SemanticIndex(units, matrix).save(build_dir)
+    return {"units": len(units), "embedded": embedded, "version": SEMANTIC_VERSION}
+
+
 def _build_tables(docs: list[Document], db_path: Path) -> dict:
     from .tables import build_table_store
 
@@ -313,6 +351,7 @@ class Index:
     documents: dict[str, DocumentInfo]
     bm25: BM25Index
     store: VectorStore
+    semantic: SemanticIndex | None = None
 
     @property
     def tables_path(self) -> Path:
@@ -336,9 +375,14 @@ class Index:
                 f"Indexet byggdes mot vektorlagret {meta['vector_store']!r}, men inställningarna anger "
                 f"{_store_location(settings)!r}. Kör `{REBUILD_COMMAND}`."
             )
+        if meta.get("builders") != builders():
+            raise IndexMismatch(
+                f"Indexet byggdes med andra versioner av tabelläsaren, tokeniseraren eller den semantiska "
+                f"delen ({meta.get('builders')} mot {builders()}). Kör `{REBUILD_COMMAND}` för att bygga om det.")
         try:
             chunks = {c.id: c for c in read_chunks(directory / "chunks.jsonl")}
             bm25 = BM25Index.load(directory / "bm25")
+            semantic = SemanticIndex.load(directory)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexCorrupt(f"Indexet i {directory} kan inte läsas ({exc}). Kör `{REBUILD_COMMAND}`.") from exc
         # A damaged table database or embedded Chroma would otherwise surface later as a raw
@@ -364,4 +408,4 @@ class Index:
             raise IndexCorrupt(f"Vektorlagret (Chroma) i {directory} är skadat ({type(exc).__name__}: {exc}). "
                                f"Kör `{REBUILD_COMMAND}` för att bygga om indexet.") from exc
         documents = {f: DocumentInfo(**{**d, "aliases": tuple(d.get("aliases", ()))}) for f, d in meta["documents"].items()}
-        return cls(directory, meta, chunks, documents, bm25, store)
+        return cls(directory, meta, chunks, documents, bm25, store, semantic)

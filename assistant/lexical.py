@@ -57,6 +57,10 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
+# Bump when tokens() changes (stopwords, normalisation, compound splitting): BM25 is rebuilt.
+TOKENIZER_VERSION = 1
+
+
 class SwedishTokenizer:
     """Tokenises with a vocabulary of normalised corpus words used for compound splitting."""
 

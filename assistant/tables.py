@@ -31,6 +31,10 @@ from .records import Cell, Document, Table
 
 _log = logging.getLogger(__name__)
 
+# Bump when any extractor's output changes: the index records it and the next ingest rebuilds the
+# table store instead of serving the old one.
+EXTRACTOR_VERSION = 1
+
 __all__ = [
     "extract_tables",
     "parse_number",
