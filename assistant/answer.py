@@ -384,23 +384,38 @@ def compose_table_answer(cells: list[Evidence], lang: str) -> Draft:
     for group in by_doc.values():
         info = group[0].info
         kind = info.kind_label_en if lang == "en" and info.kind_label_en else info.kind_label
-        values = []
-        for ev in group:
-            used.append(ev)
-            value = format_cell_value(ev.cell)
-            if ev.cell.uncertain:
-                value += " " + prompts.UNCERTAIN_CELL[lang]
-            values.append(prompts.TABLE_VALUE[lang].format(row=ev.cell.row, column=ev.cell.column, value=value,
-                                                           n=len(used)))
-        lines.append(prompts.ACCORDING_TO[lang].format(cite=info.cite, kind=kind) + " " + "; ".join(values) + ".")
+        by_row: dict[str, list[Evidence]] = {}
+        for ev in group:  # one measure's values side by side: "Sjukfrånvaro: 5,4 % (Utfall 2023), 5 % (Mål 2025)"
+            by_row.setdefault(ev.cell.row, []).append(ev)
+        rows = []
+        for row, evs in by_row.items():
+            values = []
+            for ev in evs:
+                used.append(ev)
+                value = format_cell_value(ev.cell)
+                if ev.cell.uncertain:
+                    value += " " + prompts.UNCERTAIN_CELL[lang]
+                values.append(prompts.TABLE_VALUE[lang].format(column=ev.cell.column, value=value, n=len(used)))
+            rows.append(prompts.TABLE_ROW[lang].format(row=row, values=", ".join(values)))
+        lines.append(prompts.ACCORDING_TO[lang].format(cite=info.cite, kind=kind) + " " + "; ".join(rows) + ".")
     return Draft("\n".join(lines), used, refused=False, cells=[e.cell for e in used])
+
+
+_URL = re.compile(r"\s*(?:https?://|www\.)\S+")
+URL_BLOCK = 2  # a sentence followed by two or more addresses carries a reference list, not an answer
+
+
+def without_url_block(text: str) -> str:
+    """The sentence without the run of web addresses the sustainability programme puts after many
+    of its sentences (its footnotes' link lists); one address of its own stays."""
+    return _URL.sub("", text).strip() if len(_URL.findall(text)) >= URL_BLOCK else text
 
 
 def compose_sentence_answer(sentences: list[Evidence], lang: str, start: int = 1) -> Draft:
     lines = []
     for n, ev in enumerate(sentences, start=start):
         kind = ev.info.kind_label_en if lang == "en" and ev.info.kind_label_en else ev.info.kind_label
-        lines.append(prompts.ACCORDING_TO[lang].format(cite=ev.info.cite, kind=kind) + f" {ev.text} [{n}]")
+        lines.append(prompts.ACCORDING_TO[lang].format(cite=ev.info.cite, kind=kind) + f" {without_url_block(ev.text)} [{n}]")
     return Draft("\n".join(lines), sentences, refused=False)
 
 

@@ -18,10 +18,10 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Iterable, Iterator
 
-from . import prompts
+from . import calibration, prompts
 from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations, by_document, cell_evidence,
                      combine, compose_sentence_answer, compose_table_answer, detect_language, evidence_texts,
-                     expected_answer, is_list_question, is_numeric_question, list_items_after, llm_messages,
+                     expected_answer, is_list_question, list_items_after, llm_messages,
                      logical_lines, names_in, names_missing, prefer_answer_type, question_years, rank_sentences,
                      refusal, resolve_citations, states, states_amount, stream_llm, unsupported_numbers,
                      values_in, with_list)
@@ -30,19 +30,21 @@ from .glossary import swedish_terms
 from .index import Index, IndexError_, live_build
 from .lexical import STOPWORDS, words
 from .llm import LLM, LLMUnavailable, LocalLlamaCpp, complete, make_llm
+from .question import analyse
 from .records import Answer, Context
 from .retrieval import RetrievalParams, retrieve
+from .semantic import ROW, SENTENCE, row_text
 from .settings import Settings
-from .table_store import CellHit, requested_kinds
+from .table_store import CellHit, TableStore, requested_kinds
 from .tables import STRONG_MATCH
 from .vectorstore import VectorStoreError
 
-# Calibrated on evals/questions.jsonl (see README): below these the evidence is not an answer.
-ANSWER_THRESHOLD = 0.4  # IDF-weighted share of the question's content words in the best sentence
-EN_DENSE_THRESHOLD = 0.81  # cosine of the best passage, for questions in English
 SECOND_SOURCE_RATIO = 0.85
-CELL_RATIO = 0.85
 MAX_CELLS = 6
+# How many table rows and sentences the semantic index adds as candidates beside the word matches:
+# enough that the row or sentence meant is among them when the question shares no word with it.
+SEMANTIC_ROWS = 8
+SEMANTIC_SENTENCES = 12
 
 _FOLLOW_UP_START = re.compile(
     r"^(och|men|samt|än|hur är det med|hur blir det med|vad gäller|gäller det|samma|and|but|what about|how about|"
@@ -167,6 +169,8 @@ class Assistant:
         self.embedder = embedder
         self.llm = llm
         self._lock = threading.Lock()
+        # When a list, every candidate's signals are appended to it (`python -m evals calibrate`).
+        self.signal_log: list | None = None
         self._use(index)
 
     @classmethod
@@ -242,8 +246,11 @@ class Assistant:
         history = _bounded(history or [], self.settings.history_turns)
         rewrite = standalone_question(question, history, self.document_names)
         standalone = rewrite.text
-        lang = detect_language(question)
-        files = documents or self._documents_named_in(question) or self._documents_named_in(standalone)
+        analysis = analyse(question, standalone, rewrite.focus,
+                           {f: info.aliases for f, info in self.index.documents.items()},
+                           lambda text: without_names(text, self.document_names))
+        lang = analysis.lang
+        files = documents or list(analysis.documents)
         timings: dict[str, float] = {}
 
         t = time.perf_counter()
@@ -256,11 +263,11 @@ class Assistant:
         t = time.perf_counter()
         # "vilka är det?" after "hur många yrkesgrupper …?" asks for the names, not the count again
         wants_names = is_list_question(question) and rewrite.text != question
-        # "alliansens budget" names a document; it does not make the question numeric
-        numeric = is_numeric_question(without_names(standalone, self.document_names))
+        numeric = analysis.numeric  # "alliansens budget" names a document; it does not make the question numeric
         if expected_answer(rewrite.focus) in ("time", "date") and not values_in(rewrite.focus):
             numeric = False  # "när blir tunneln klar?": a table's "Tidplan" cell is another thing's date
-        cells, other_kind = self._cells(rewrite.focus, files) if numeric and not wants_names else ([], [])
+        meaning = self.embedder.embed_queries([standalone])[0]
+        cells, other_kind = self._cells(rewrite.focus, files, meaning) if numeric and not wants_names else ([], [])
         if cells and _ASKS_FULL_YEAR.search(rewrite.focus):
             cells = cells + self._full_year_values(rewrite.focus, cells)
         contexts = self._with_cell_passages(cells, contexts)
@@ -268,10 +275,9 @@ class Assistant:
         # once retrieval is kept to the documents named, their names say nothing about which sentence answers
         focus = without_names(rewrite.focus, self.document_names) if files and not documents else rewrite.focus
         focus = focus or rewrite.focus
-        sentences = rank_sentences(swedish_terms(focus) if lang == "en" else focus, contexts, self.scorer,
-                                   rewrite.background)
-        if lang == "en":
-            sentences = self._rank_by_meaning(standalone, sentences)
+        terms_text = swedish_terms(focus) if lang == "en" else focus
+        sentences = rank_sentences(terms_text, contexts, self.scorer, rewrite.background)
+        sentences = self._scored_sentences(sentences, meaning, contexts, lang, files, terms_text, rewrite.background)
         sentences = prefer_answer_type(rewrite.focus, sentences)
         if is_list_question(rewrite.focus):
             sentences = self._with_lists(sentences)
@@ -289,7 +295,7 @@ class Assistant:
                 text = text + "\n" + prompts.NEAREST[lang] + " " + " ".join(
                     f"[{n}]" for n in range(1, len(used) + 1))
             timings["total_s"] = time.perf_counter() - started
-            return Answer(question=question, text=text, refused=d.refused, mode=used_mode,
+            return Answer(question=question, text=text, refused=d.refused, mode=used_mode, analysis=analysis,
                           citations=[e.citation(n) for n, e in enumerate(used, start=1)], contexts=contexts,
                           cells=[e.cell for e in used if e.cell is not None], standalone_question=standalone,
                           verification=d.verification, notice=d.notice, timings=timings)
@@ -319,11 +325,7 @@ class Assistant:
         s = self.settings
         return RetrievalParams(top_k=s.top_k, dense_k=s.dense_k, bm25_k=s.bm25_k, rrf_k=s.rrf_k)
 
-    def _documents_named_in(self, question: str) -> list[str]:
-        lowered = question.lower()
-        return [f for f, info in self.index.documents.items() if any(a.lower() in lowered for a in info.aliases)]
-
-    def _cells(self, question: str, files: list[str] | None) -> tuple[list[Evidence], list[Evidence]]:
+    def _cells(self, question: str, files: list[str] | None, meaning=None) -> tuple[list[Evidence], list[Evidence]]:
         """The table values that answer the question, and, when the question asks for a kind of
         value the tables do not give for that measure (an outcome where only targets exist), those."""
         # "Budget 2021" names a document, not the year asked about
@@ -338,14 +340,15 @@ class Assistant:
                     hits += self.tables.lookup(question, year=int(year), document=document, limit=limit)
             else:
                 hits += self.tables.lookup(question, document=document, limit=limit)
+        kinds = requested_kinds(question)
+        hits = self._scored_cells(hits, meaning, years, files, kinds, quoted)
         same_value = [h for h in hits if h.cell.value is not None and abs(h.cell.value) in quoted]
         if same_value:  # "vilket år avser driftsramen på 5 853 mnkr?": the cell that holds that value
             hits = same_value
-        kinds = requested_kinds(question)
         if kinds and not any(h.cell.column_kind in kinds or not h.cell.column_kind for h in hits):
             # "vad blev utfallet?" is not answered by a target value; a strong match of another kind is
             # the measure asked about, and shown as the nearest passage of a refusal
-            strong = sorted((h for h in hits if h.score >= STRONG_MATCH), key=lambda h: -h.score)
+            strong = sorted((h for h in hits if h.score >= calibration.CELL_ANSWER_P), key=lambda h: -h.score)
             return [], cell_evidence(strong[:3], self.lines)
         hits.sort(key=lambda h: -h.score)
         if not hits:
@@ -354,14 +357,109 @@ class Assistant:
             chosen = []
             for document in files:
                 own = [h for h in hits if h.cell.file == document]
-                if own and own[0].score >= STRONG_MATCH:
-                    chosen += [h for h in own if h.score >= CELL_RATIO * own[0].score][:MAX_CELLS // len(files) or 1]
+                if own and own[0].score >= calibration.CELL_ANSWER_P:
+                    chosen += [h for h in own if h.score >= calibration.CELL_KEEP_RATIO * own[0].score][
+                        :MAX_CELLS // len(files) or 1]
             chosen.sort(key=lambda h: -h.score)
         else:
-            chosen = [h for h in hits if h.score >= CELL_RATIO * hits[0].score][:MAX_CELLS]
+            chosen = [h for h in hits if h.score >= calibration.CELL_KEEP_RATIO * hits[0].score][:MAX_CELLS]
         if is_list_question(question) and chosen:
             chosen = self._whole_column(chosen[0])
         return cell_evidence(chosen, self.lines), []
+
+    def _scored_cells(self, hits: list[CellHit], meaning, years: list[str], files: list[str] | None,
+                      kinds: set[str], quoted: set[float]) -> list[CellHit]:
+        """The word matches and the rows nearest in meaning, each scored by the calibrated cell model."""
+        semantic = self.index.semantic
+        found = {(h.cell.table_id, h.cell.line, h.cell.column): h for h in hits}
+        lexical = {key: h.score for key, h in found.items()}
+        if semantic is None or meaning is None:
+            return hits
+        for unit, _ in semantic.search(meaning, ROW, files, k=SEMANTIC_ROWS):
+            table, cells = self._row_cells(unit.table_id, unit.row)
+            for cell in cells:
+                if years and not any(TableStore._year_matches(cell, int(y)) for y in years):
+                    continue
+                found.setdefault((cell.table_id, cell.line, cell.column), CellHit(
+                    cell=cell, table=table, info=self.index.documents.get(cell.file) or self.tables.infos[cell.file],
+                    score=0.0))
+        signals = [{
+            "lexical": lexical.get(key, 0.0),
+            "meaning": semantic.similarity(meaning, ROW, hit.cell.file, hit.cell.line,
+                                           row_text(hit.cell.row, hit.table.caption)) or 0.0,
+            "kind": float(bool(kinds) and hit.cell.column_kind in kinds),
+            "value": float(hit.cell.value is not None),
+        } for key, hit in found.items()]
+        with_gaps(signals)
+        scored = []
+        for hit, s in zip(found.values(), signals):
+            scored.append(replace(hit, score=calibration.CELL.probability(**s)))
+            if self.signal_log is not None:
+                self.signal_log.append(("cell", s, scored[-1]))
+        scored.sort(key=lambda h: (-h.score, h.cell.uncertain, h.cell.file, h.cell.line))
+        return scored
+
+    def _passage_similarities(self, meaning) -> dict[str, float]:
+        """Cosine of the question and every passage: a sentence is read in its passage's sense."""
+        import numpy as np
+
+        if self.__dict__.get("_passage_matrix_of") is not self.index:
+            ids = list(self.index.chunks)
+            vectors = self.index.store.embeddings(ids)
+            ids = [i for i in ids if i in vectors]
+            matrix = np.vstack([vectors[i] for i in ids]).astype(np.float32) if ids else np.zeros((0, 1), np.float32)
+            norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+            self._passage_ids, self._passage_matrix = ids, matrix / np.where(norms == 0, 1.0, norms)
+            self._passage_matrix_of = self.index
+        if not self._passage_ids:
+            return {}
+        q = meaning / (np.linalg.norm(meaning) or 1.0)
+        return dict(zip(self._passage_ids, (self._passage_matrix @ q.astype(np.float32)).tolist()))
+
+    def _row_cells(self, table_id: str, row: str):
+        cache = self.__dict__.setdefault("_rows_cache", {})
+        if table_id not in cache:
+            table, cells = self.tables.table(table_id)
+            cache[table_id] = (table, cells)
+        table, cells = cache[table_id]
+        return table, [c for c in cells if c.row == row]
+
+    def _scored_sentences(self, sentences: list[Evidence], meaning, contexts: list[Context], lang: str,
+                          files: list[str] | None, terms_text: str, background: str) -> list[Evidence]:
+        """The word matches and the sentences nearest in meaning, scored by the calibrated sentence model."""
+        semantic = self.index.semantic
+        if semantic is None:
+            return sentences
+        passages = self._passage_similarities(meaning)
+        candidates = list(sentences)
+        have = {(e.info.file, e.line_start) for e in candidates}
+        terms = self.scorer.query_terms(terms_text, background)
+        for unit, _ in semantic.search(meaning, SENTENCE, files, k=SEMANTIC_SENTENCES):
+            if (unit.file, unit.line_start) in have or unit.chunk_id not in self.index.chunks:
+                continue
+            chunk = self.index.chunks[unit.chunk_id]
+            text = unit.text
+            if text.endswith(":"):
+                continue  # a list intro without its items says nothing; its items come with the passage
+            candidates.append(Evidence(text, self.index.documents[unit.file], chunk.section_label, unit.line_start,
+                                       unit.line_end, chunk.page_start, self.scorer.coverage(terms, text)))
+            have.add((unit.file, unit.line_start))
+        signals = []
+        for ev in candidates:
+            chunk = self.chunk_at.get((ev.info.file, ev.line_start))
+            signals.append({
+                "lexical": ev.score,
+                "meaning": semantic.similarity(meaning, SENTENCE, ev.info.file, ev.line_start, ev.text) or 0.0,
+                "passage": passages.get(chunk.id, 0.0) if chunk is not None else 0.0,
+                "english": float(lang == "en"),
+                "table": float(chunk is not None and chunk.kind == "table"),
+            })
+        with_gaps(signals)
+        for ev, s in zip(candidates, signals):
+            ev.score = calibration.SENTENCE.probability(**s)
+            if self.signal_log is not None:
+                self.signal_log.append(("sentence", s, ev))
+        return sorted(candidates, key=lambda e: -e.score)
 
     def _with_cell_passages(self, cells: list[Evidence], contexts: list[Context], top: int = 2) -> list[Context]:
         """The table store is a retriever too: the passages holding the best cells come first among the
@@ -400,12 +498,12 @@ class Assistant:
 
     def _extractive(self, cells: list[Evidence], sentences: list[Evidence], contexts, lang: str,
                     named: list[str]) -> Draft:
-        if cells and cells[0].score >= STRONG_MATCH:
+        if cells and cells[0].score >= calibration.CELL_ANSWER_P:
             draft = compose_table_answer(cells, lang)
             # a comparison: documents named in the question but without a table value speak in sentences
             have = {c.info.file for c in cells}
             others = [next((s for s in sentences if s.info.file == f), None) for f in named if f not in have]
-            others = [s for s in others if s is not None and s.score >= ANSWER_THRESHOLD]
+            others = [s for s in others if s is not None and s.score >= calibration.SENTENCE_ANSWER_P]
             if others:
                 draft = combine(draft, compose_sentence_answer(others, lang, start=len(draft.evidence) + 1))
             return draft
@@ -444,10 +542,8 @@ class Assistant:
         return combine(draft, compose_sentence_answer([best], lang, start=len(draft.evidence) + 1))
 
     def _answerable(self, sentences: list[Evidence], contexts, lang: str) -> bool:
-        """Refusal is decided here, from evidence scores, not left to a model's judgement."""
-        if lang == "en":  # lexical overlap says little across languages: trust the dense match
-            return max((c.dense for c in contexts), default=0.0) >= EN_DENSE_THRESHOLD
-        return sentences[0].score >= ANSWER_THRESHOLD
+        """Refusal is decided here, from the calibrated probability, not left to a model's judgement."""
+        return sentences[0].score >= calibration.SENTENCE_ANSWER_P
 
     def _misses_the_question(self, question: str, draft: Draft) -> bool:
         """Evidence that looks relevant but is about something else: another body ("Region Skånes
@@ -486,16 +582,14 @@ class Assistant:
                 extended[i].score += bonus
         return sorted(extended, key=lambda e: -e.score)
 
-    def _rank_by_meaning(self, question: str, sentences: list[Evidence], limit: int = 30) -> list[Evidence]:
-        """Re-rank candidate sentences by embedding similarity (for questions in another language)."""
-        candidates = sentences[:limit]
-        if not candidates:
-            return sentences
-        query = self.embedder.embed_queries([question])[0]
-        vectors = self.embedder.embed_passages([c.text for c in candidates])
-        for ev, similarity in zip(candidates, vectors @ query):
-            ev.score = float(similarity)
-        return sorted(candidates, key=lambda e: -e.score)
+
+def with_gaps(signals: list[dict[str, float]]) -> None:
+    """Adds how far each candidate lies behind the question's best candidate in meaning and in
+    words: a cosine of 0.82 is a good match for one question and a poor one for another."""
+    for name in ("meaning", "lexical"):
+        best = max((s[name] for s in signals), default=0.0)
+        for s in signals:
+            s[f"{name}_gap"] = best - s[name]
 
 
 def choose_sentences(sentences: list[Evidence], named: list[str]) -> list[Evidence]:

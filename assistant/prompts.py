@@ -25,9 +25,13 @@ UNCERTAIN_CELL = {
     "sv": "(osäker tabellcell: kolumnen kunde inte fastställas säkert)",
     "en": "(uncertain table cell: its column could not be established with certainty)",
 }
+TABLE_ROW = {
+    "sv": "{row}: {values}",
+    "en": "{row}: {values}",
+}
 TABLE_VALUE = {
-    "sv": "{row}, {column}: {value} [{n}]",
-    "en": "{row}, {column}: {value} [{n}]",
+    "sv": "{value} ({column}) [{n}]",
+    "en": "{value} ({column}) [{n}]",
 }
 
 NOTICE_LLM_DOWN = "LLM-tjänsten svarade inte, så svaret är sammanställt direkt ur dokumenten (extraktivt läge)."

@@ -139,6 +139,7 @@ class Answer:
     verification: str = ""  # passed | regenerated | replaced_by_extractive | not_needed
     notice: str = ""  # a message for the user, e.g. "LLM-tjänsten svarar inte; svaret är extraktivt."
     timings: dict[str, float] = field(default_factory=dict)
+    analysis: Any = None  # the turn's QuestionAnalysis (question.py), for the evaluation and debugging
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -166,4 +167,5 @@ class Answer:
             ],
             "cells": [asdict(c) for c in self.cells],
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "analysis": self.analysis.to_json() if self.analysis is not None else None,
         }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -24,7 +25,7 @@ import numpy as np
 from .records import Chunk
 
 # Bump when what is embedded changes (the sentence splitter, the row text): the index rebuilds.
-SEMANTIC_VERSION = 1
+SEMANTIC_VERSION = 2
 UNITS_FILE = "semantic.jsonl"
 VECTORS_FILE = "semantic.npy"
 SENTENCE, ROW = "sentence", "row"
@@ -55,14 +56,19 @@ def text_key(kind: str, text: str) -> str:
     return hashlib.sha1(f"{kind}\n{text}".encode()).hexdigest()
 
 
+_URL = re.compile(r"(?:https?://|www\.)\S+")
+
+
 def sentence_units(chunks: Iterable[Chunk], split: Callable[[Chunk], list[tuple[str, int, int]]]) -> list[Unit]:
     units, seen = [], set()
     for chunk in chunks:
         for text, first, last in split(chunk):
-            if sum(c.isalpha() for c in text) < MIN_LETTERS or (chunk.file, first, text) in seen:
+            # a reference list of web addresses means nothing to the model: the words around it do
+            if sum(c.isalpha() for c in _URL.sub("", text)) < MIN_LETTERS or (chunk.file, first, text) in seen:
                 continue
             seen.add((chunk.file, first, text))
-            units.append(Unit(SENTENCE, chunk.file, first, last, text, chunk_id=chunk.id))
+            units.append(Unit(SENTENCE, chunk.file, first, last, " ".join(_URL.sub(" ", text).split()),
+                              chunk_id=chunk.id))
     return units
 
 

@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--llm-questions", type=int, default=5, help="frågor med lokal LLM (0 hoppar över)")
     bench.add_argument("--in-process", action="store_true", help="allt i en process (inget minne per läge)")
 
+    calibrate = sub.add_parser("calibrate", help="anpassa de kalibrerade modellerna på dev-delen och dess omskrivningar")
+    calibrate.add_argument("--out", type=Path, default=OUT_DIR / "calibration")
+    calibrate.add_argument("--quiet", action="store_true")
+    calibrate.add_argument("--reuse", action="store_true", help="anpassa på en tidigare körnings signals.jsonl")
+
     from .load import add_arguments as load_arguments
 
     load = sub.add_parser("load", help="lasttest: många samtidiga samtal genom API:t /ask")
@@ -89,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args, settings)
     if args.command == "report":
         return _report(args)
+    if args.command == "calibrate":
+        from . import calibrate
+
+        return calibrate.main(settings, args)
     if args.command == "load":
         from . import load
 

@@ -102,3 +102,33 @@ def test_ingest_killed_mid_way_leaves_the_previous_index_working(settings, built
     assert done.returncode == 0, done.stderr
     assert Index.open(local).directory != before
     assert not list((local.index_dir / "builds").glob("*.partial"))
+
+
+def test_a_new_table_extractor_makes_the_index_stale(settings, embedder, built_index, tmp_path, monkeypatch):
+    """The index records the table extractor's, tokenizer's and semantic index's versions: with a
+    changed extractor it refuses to serve the old table store, and ingest rebuilds instead of
+    saying it is up to date."""
+    import assistant.tables as tables
+
+    local = _copy_index(settings, tmp_path)
+    assert Index.open(local).meta["builders"]["tables"].startswith(f"{tables.EXTRACTOR_VERSION}/")
+    monkeypatch.setattr(tables, "EXTRACTOR_VERSION", tables.EXTRACTOR_VERSION + 1)
+    with pytest.raises(IndexMismatch) as err:
+        Index.open(local)
+    assert "python -m assistant ingest" in str(err.value)
+    report = build_index(local, embedder, progress=False, log=lambda m: None)
+    assert not report.unchanged and report.embedded == 0  # vectors reused, tables rebuilt
+    assert Index.open(local).meta["builders"]["tables"].startswith(f"{tables.EXTRACTOR_VERSION}/")
+
+
+def test_the_semantic_index_has_every_sentence_and_row(index):
+    semantic = index.semantic
+    assert semantic is not None and len(semantic.units) == index.meta["semantic"]["units"]
+    kinds = {u.kind for u in semantic.units}
+    assert kinds == {"sentence", "row"}
+    assert semantic.matrix.shape == (len(semantic.units), index.meta["embedding_dim"])
+    # every sentence points at lines of its own chunk
+    for unit in semantic.units[:200]:
+        if unit.kind == "sentence":
+            chunk = index.chunks[unit.chunk_id]
+            assert chunk.file == unit.file and unit.line_start in chunk.lines

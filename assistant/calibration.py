@@ -1,0 +1,51 @@
+"""Calibrated models over named signals: how likely a candidate (a table cell, a sentence) answers
+the question. Each is a logistic regression; its weights and thresholds are fitted by
+`python -m evals calibrate` on the **dev split only** (the 214 dev questions and their 428
+rewrites in `evals/paraphrases.jsonl`), never on the test split. Refit after changing a signal.
+
+Signals (all computed in `chat.py`):
+    cell      lexical   the table store's word match of question and row (0 when not a word match)
+              meaning   cosine of the question and the row's vector (label – caption), semantic index
+              *_gap     how far behind the question's best candidate it lies in lexical / meaning
+              kind      1 when the question names a value kind (mål, utfall, prognos…) and the cell has it
+              value     1 when the cell holds a number (not text like "Ansvarig nämnd")
+    sentence  lexical   the IDF-weighted share of the question's words in the sentence (rank_sentences)
+              meaning   cosine of the question and the sentence's vector, semantic index
+              passage   cosine of the question and the passage it stands in (its Chroma vector)
+              english   1 for a question in English (word overlap means less across languages)
+              table     1 for a "sentence" of a table read as prose (its values are the table store's)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Model:
+    names: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+    fitted_on: str
+
+    def probability(self, **signals: float) -> float:
+        z = self.bias + sum(w * float(signals.get(n, 0.0)) for n, w in zip(self.names, self.weights))
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+CELL_SIGNALS = ("lexical", "meaning", "lexical_gap", "meaning_gap", "kind", "value")
+SENTENCE_SIGNALS = ("lexical", "meaning", "lexical_gap", "meaning_gap", "passage", "english", "table")
+
+# Fitted 2026-12-01 on 642 dev questions (214 + 428 rewrites): cells 5 441 candidates (307 right),
+# sentences 28 437 candidates (619 right); evals/out/calibration/calibration.json.
+CELL = Model(CELL_SIGNALS, (3.592, 13.249, -1.552, -30.541, 1.45, 1.213), -15.748, "dev+paraphrases 2026-12-01")
+SENTENCE = Model(SENTENCE_SIGNALS, (3.729, 15.029, -4.308, -14.956, 0.783, 0.485, -0.5), -16.476,
+                 "dev+paraphrases 2026-12-01")
+
+# A candidate at or above its threshold is given as the answer; below both, the question is refused.
+# Chosen by replaying the decision on the same dev questions, a wrong answer costing half a right one.
+CELL_ANSWER_P = 0.25
+SENTENCE_ANSWER_P = 0.25
+# Cells within this share of the best cell's probability are given beside it (other years, documents).
+CELL_KEEP_RATIO = 0.85
