@@ -34,6 +34,7 @@ enforce_offline()  # gradio reads GRADIO_ANALYTICS_ENABLED at import time
 import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
+from . import prompts  # noqa: E402
 from .chat import AssistantUnavailable, clean_question, input_problem  # noqa: E402
 from .feedback import FeedbackStore, PurgeReport, purge_expired  # noqa: E402
 from .records import DocumentInfo  # noqa: E402
@@ -539,8 +540,8 @@ def launch_options(settings: Settings, **overrides: Any) -> dict[str, Any]:
     options = dict(
         server_name=settings.host,
         server_port=settings.port,
-        auth=[tuple(u) for u in settings.users] or None,
-        auth_message="Logga in för att använda Kronoberg-assistenten.",
+        auth=login_check(settings.users) if settings.users else None,
+        auth_message=prompts.LOGIN_MESSAGE,
         share=False,
         inbrowser=False,
         show_error=False,
@@ -556,6 +557,29 @@ def launch_options(settings: Settings, **overrides: Any) -> dict[str, Any]:
     )
     options.update(overrides)
     return options
+
+
+FAILED_LOGIN_DELAY_S = 0.5
+
+
+def login_check(users: tuple[tuple[str, str], ...]):
+    """Gradio's `auth`: checks a login against the users' scrypt hashes, off the event loop (a check takes
+    about 0.1 s), and answers a failed attempt after a short pause. A failure is logged with the user
+    name, never the password."""
+    import anyio
+
+    from .passwords import Verifier
+
+    verify = Verifier(users)
+
+    async def check(username: str, password: str) -> bool:
+        ok = await anyio.to_thread.run_sync(verify, username, password)
+        if not ok:
+            log.warning(prompts.LOGIN_FAILED_LOG, username[:100])
+            await anyio.sleep(FAILED_LOGIN_DELAY_S)
+        return ok
+
+    return check
 
 
 class NoRemoteFiles:

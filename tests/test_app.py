@@ -8,6 +8,7 @@ to tests/artifacts/.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.passwords import hash_password
 from assistant.records import DocumentInfo
 from assistant.settings import PROJECT_ROOT, Settings
 
@@ -130,8 +132,13 @@ def test_launch_options_keep_everything_local_and_login_follows_users():
     assert options["server_name"] == "127.0.0.1" and options["share"] is False and options["auth"] is None
     assert options["run_history"] is False and options["enable_monitoring"] is False
     assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
-    shared = launch_options(Settings(host="0.0.0.0", port=8080, users=(("anna", "hemligt"),)))
-    assert shared["auth"] == [("anna", "hemligt")] and shared["server_port"] == 8080
+    stored = hash_password("hemligt12")
+    shared = launch_options(Settings(host="0.0.0.0", port=8080, users=(("anna", stored),)))
+    assert shared["server_port"] == 8080 and shared["auth_message"].startswith("Logga in")
+    check = shared["auth"]  # the hash is checked, never compared as text
+    assert asyncio.run(check("anna", "hemligt12")) is True
+    assert asyncio.run(check("anna", "fel")) is False and asyncio.run(check("bo", "hemligt12")) is False
+    assert asyncio.run(check("anna", stored)) is False
 
 
 def test_loader_falls_back_to_extractive_when_the_llm_cannot_load():
@@ -146,7 +153,7 @@ def test_loader_falls_back_to_extractive_when_the_llm_cannot_load():
             raise AssistantUnavailable("LLM-tjänsten svarar inte.")
         return "assistent"
 
-    loader = AssistantLoader(factory, Settings(mode="openai"))
+    loader = AssistantLoader(factory, Settings(mode="openai", openai_base_url="http://127.0.0.1:9/v1"))
     assert loader.get() == "assistent" and calls == [None, "extractive"]
     assert "extraktivt läge" in loader.notice and loader.error == ""
 
@@ -419,6 +426,7 @@ def test_api_ask_says_how_to_build_a_missing_index(missing_url):
 @pytest.mark.slow
 def test_app_py_starts_and_serves_without_an_index(tmp_path):
     port = _free_port()
+    (tmp_path / "none.toml").write_text("", encoding="utf-8")  # a named config file must exist
     env = dict(os.environ, KRONOBERG_INDEX_DIR=str(tmp_path / "index"), KRONOBERG_CONFIG=str(tmp_path / "none.toml"))
     proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "app.py"), "--port", str(port), "--mode", "extractive"],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -456,7 +464,7 @@ def test_login_is_required_when_users_are_configured(tmp_path):
     def no_index(mode=None):
         raise AssistantUnavailable("Indexet saknas. Kör `python -m assistant ingest` för att bygga det.")
 
-    settings = Settings(index_dir=tmp_path, users=(("anna", "hemligt"),))
+    settings = Settings(index_dir=tmp_path, users=(("anna", hash_password("hemligt")),))
     demo, url = _serve(no_index, settings)
     try:
         assert demo.analytics_enabled is False
@@ -472,6 +480,7 @@ def test_login_is_required_when_users_are_configured(tmp_path):
                 return exc.code
 
         assert login("fel") == 400
+        assert login(settings.users[0][1]) == 400  # the stored hash is not a password
         assert login("hemligt") == 200
     finally:
         demo.close()
