@@ -459,6 +459,7 @@ def test_ask_connects_to_nothing_outside(offline_env, offline_index):
     assert done.returncode == 0, done.stderr[-3000:]
     assert re.search(r"(?<!\d)4,5(?!\d)", done.stdout), done.stdout
     assert outbound_connects(trace.read_text()) == []
+    assert "Loading weights" not in done.stderr and "it/s]" not in done.stderr  # no progress bar in `ask`
 
 
 @pytest.mark.slow
@@ -498,6 +499,7 @@ def test_app_connects_to_nothing_outside_and_stops_on_sigterm(offline_env, offli
     assert "Kronoberg-assistenten" in page
     assert remote_status == 403
     assert proc.returncode == 0, output[-3000:]  # SIGTERM stops the server cleanly
+    assert "Loading weights" not in output and "it/s]" not in output  # no progress bar in the app's log
 
 
 def _traced_child(strace_pid: int, marker: str = "app.py") -> int:
