@@ -285,11 +285,12 @@ def test_a_broken_config_file_refuses_to_start(tmp_path):
 
 # --- logging --------------------------------------------------------------------------------------
 
-def test_logging_is_configured_once_from_the_setting(tmp_path):
+def test_logging_is_configured_once_from_the_setting(tmp_path, monkeypatch):
     from assistant.feedback import FeedbackStore
     from assistant.logs import configure_logging
     from assistant.ui import start_retention
 
+    monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)  # restored after the test
     root = logging.getLogger()
     before = list(root.handlers), root.level
     stream = io.StringIO()
@@ -342,7 +343,9 @@ def test_no_progress_bar_when_a_model_loads(tmp_path):
     outputs = {}
     for quiet in (False, True):
         code = PROGRESS_PROBE.format(root=str(PROJECT_ROOT), quiet=quiet, models=models)
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        env = {k: v for k, v in os.environ.items() if k != "HF_HUB_DISABLE_PROGRESS_BARS"}
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=tmp_path,
+                              env=env)
         assert done.returncode == 0, done.stderr[-2000:]
         outputs[quiet] = done.stderr
     assert "Loading weights" in outputs[False]
