@@ -8,6 +8,7 @@
     kronoberg models                 prepare the embedded models (done by setup)
     kronoberg purge [--older-than D] delete feedback and conversation exports older than D days
     kronoberg passwd NAME [--stdin]  print a password hash for the app's login (`users`)
+    kronoberg config                 check the settings; print what applies and where it came from
 
 Settings are validated before anything runs: an invalid one stops the command with a Swedish
 message naming it and where it came from (exit code 2). Logging is configured here, once.
@@ -56,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="ta bort det som är äldre än så många dagar (standard: feedback_retention_days; "
                             "0 tar bort allt)")
 
+    sub.add_parser("config", help="kontrollera inställningarna och visa vad som gäller och varifrån (hemligheter dolda)")
+
     passwd = sub.add_parser("passwd", help="skriv ut en lösenordshash för inloggningen (inställningen users)")
     passwd.add_argument("name", metavar="NAMN", help="användarnamnet")
     passwd.add_argument("--stdin", action="store_true",
@@ -69,10 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "passwd":  # needs no settings: it is how broken users settings get fixed
         return _passwd(args)
     try:
-        settings = Settings.load(args.config, mode=getattr(args, "mode", None))
+        values, origins = Settings.gather(args.config, mode=getattr(args, "mode", None))
+        settings = Settings.from_dict(values, origins)
     except SettingsError as exc:
         print(exc.message(), file=sys.stderr)
         return 2
+    if args.command == "config":
+        print("\n".join(settings.describe(origins)))
+        return 0
     from .logs import configure_logging
 
     configure_logging(settings.log_level)

@@ -211,6 +211,11 @@ class Settings(BaseModel):
         """Defaults < the TOML file < KRONOBERG_* variables < `overrides` (command-line options; None is
         left out). A config file named by `path` or KRONOBERG_CONFIG must exist; the default
         `kronoberg.toml` in the working directory is read when it exists."""
+        return cls.from_dict(*cls.gather(path, **overrides))
+
+    @classmethod
+    def gather(cls, path: Path | None = None, **overrides: Any) -> tuple[dict[str, Any], dict[str, str]]:
+        """The raw values `load` validates, and where each came from (prompts.SETTINGS_ORIGIN_*)."""
         values: dict[str, Any] = {}
         origins: dict[str, str] = {}
         if path is not None:
@@ -230,7 +235,30 @@ class Settings(BaseModel):
             if value is not None:
                 values[key] = value
                 origins[key] = prompts.SETTINGS_ORIGIN_ARG.format(flag="--" + key.replace("_", "-"))
-        return cls.from_dict(values, origins)
+        return values, origins
+
+    def describe(self, origins: dict[str, str] | None = None) -> list[str]:
+        """One TOML-like line per setting with where it came from; secrets shown as •••, users by name only."""
+        lines = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name == "users":
+                shown = "{" + ", ".join(f'{u} = "scrypt:•••"' for u, _ in value) + "}" if value else "{}"
+            elif name in SECRET_SETTINGS:
+                shown = '"•••"' if value else '""'
+            elif isinstance(value, Path):
+                shown = f'"{value}"'
+            elif value is None:
+                shown = '""'
+            elif isinstance(value, str):
+                shown = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            else:
+                shown = repr(value)
+            origin = (origins or {}).get(name, prompts.SETTINGS_ORIGIN_DEFAULT)
+            if name == "users" and not value:
+                origin += prompts.SETTINGS_LOGIN_OFF
+            lines.append(f"{name} = {shown}  # {origin}")
+        return lines
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], origins: dict[str, str] | None = None) -> "Settings":

@@ -350,3 +350,18 @@ def test_no_progress_bar_when_a_model_loads(tmp_path):
         outputs[quiet] = done.stderr
     assert "Loading weights" in outputs[False]
     assert "Loading weights" not in outputs[True] and "it/s" not in outputs[True], outputs[True][-2000:]
+
+
+def test_config_command_shows_what_applies_and_hides_secrets(clean_env, tmp_path, capsys):
+    from assistant.cli import main
+
+    path = _config(tmp_path, f'top_k = 4\n[users]\nanna = "{HASH}"\n')
+    clean_env.setenv("KRONOBERG_OPENAI_API_KEY", "sk-hemlig")
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert f"top_k = 4  # filen {path}" in out and "port = 7860  # standardvärdet" in out
+    assert 'users = {anna = "scrypt:•••"}' in out and "openai_api_key = \"•••\"  # miljövariabeln" in out
+    assert HASH not in out and "sk-hemlig" not in out
+    clean_env.setenv("KRONOBERG_TOP_K", "fyra")
+    assert main(["config"]) == 2
+    assert "top_k (miljövariabeln KRONOBERG_TOP_K)" in capsys.readouterr().err
