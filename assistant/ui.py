@@ -1218,7 +1218,8 @@ ABOUT = """
 - Svaret består av meningar och värden ur dokumenten, eller – om en språkmodell är påslagen – av modellens
   text, som kontrolleras mot källorna. Siffror som inte står i källorna ersätts av ett svar direkt ur dokumenten.
 - Varje svar har källmarkörer, [1], [2] …, och under svaret visas dokumentet, dess slag och status, avsnittet,
-  raderna eller sidan och det citerade stället med de stödjande orden markerade.
+  raderna eller sidan och det citerade stället med de stödjande orden markerade. Klicka på en markör eller på
+  **Visa i sammanhang** för att se de citerade raderna i dokumentet, med raderna runt omkring, under samtalet.
 - Följdfrågor (”och 2027?”) tolkas utifrån samtalet. **Ny konversation** börjar om.
 - Avgränsa till vissa dokument eller ett år i panelen till höger.
 
@@ -1230,14 +1231,17 @@ på servern för nedladdningen (bara den senaste exporten av varje samtal) och t
 nedladdningen senast efter ett dygn.
 
 ## Integrationer
-API-slutpunkten `/ask` tar frågan och tidigare turer som JSON och svarar med samma JSON som
-`python -m assistant ask --json`:
+API-slutpunkten `/ask_v2` tar frågan och tidigare turer som en lista och svarar med ett objekt med samma fält som
+`python -m assistant ask --json` (schemat visas under ”Använd via API” längst ned på sidan):
 
 ```python
 from gradio_client import Client
 client = Client("http://127.0.0.1:7860/")
-svar = client.predict("Vad är målvärdet för sjukfrånvaro 2028?", "[]", api_name="/ask")
+svar = client.predict("Vad är målvärdet för sjukfrånvaro 2028?", [], None, api_name="/ask_v2")
 ```
+
+Den äldre slutpunkten `/ask` finns kvar: den tar tidigare turer som en JSON-text och svarar med JSON-text
+(`client.predict("Vad är målvärdet för sjukfrånvaro 2028?", "[]", api_name="/ask")`).
 
 Slutpunkten `/source` visar en källa i sitt sammanhang: filnamnet och raderna ur svarets källa, och några rader runt
 dem (`client.predict("hallbarhetsprogram-2024-2028.txt", 456, 457, 3, api_name="/source")`). Bara dokument i
