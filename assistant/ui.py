@@ -71,6 +71,7 @@ SOURCE_PANEL_TITLE = "Källan i sitt sammanhang"
 SOURCE_PANEL_HINT = "Klicka på en källa ([1], [2] …) eller på ”Visa i sammanhang” för att se de citerade raderna här."
 SOURCE_BAD_REQUEST = "Källan kunde inte visas. Klicka på källan igen."
 SOURCE_PANEL_CONTEXT = 6  # lines shown before and after the cited ones
+SOURCE_PANEL_EMPTY = f'<p class="kb-source-hint">{SOURCE_PANEL_HINT}</p>'
 
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
@@ -954,8 +955,10 @@ def build_app(assistant_factory: Callable[..., Any], settings: Settings) -> gr.B
         yield (display, history, turns, no_change, "", gr.update(value=str(path), interactive=True), conversation)
 
     def new_conversation():
-        # chatbot, display, history, turns, question, status, export, conversation, rated, feedback status
-        return [], [], [], [], "", "", gr.update(value=None, interactive=False), uuid.uuid4().hex, {}, ""
+        # chatbot, display, history, turns, question, status, export, conversation, rated, feedback status,
+        # source panel
+        return ([], [], [], [], "", "", gr.update(value=None, interactive=False), uuid.uuid4().hex, {}, "",
+                SOURCE_PANEL_EMPTY)
 
     def on_like(turns, rated, conversation, data: gr.LikeData):
         rated = dict(rated or {})
@@ -1102,8 +1105,7 @@ def build_app(assistant_factory: Callable[..., Any], settings: Settings) -> gr.B
                                                   placeholder="Till exempel: Vad är målvärdet för sjukfrånvaro 2028?")
                             send = gr.Button("Skicka", variant="primary", scale=1, elem_id="kb-send")
                         status = gr.Markdown("", elem_id="kb-status")
-                        source_panel = gr.HTML(f'<p class="kb-source-hint">{SOURCE_PANEL_HINT}</p>',
-                                               elem_id="kb-source-panel")
+                        source_panel = gr.HTML(SOURCE_PANEL_EMPTY, elem_id="kb-source-panel")
                         source_request = gr.Textbox("", elem_id="kb-source-request", elem_classes=["kb-hidden"],
                                                     show_label=False, container=False, lines=1, max_lines=1)
                         gr.Markdown("**Exempelfrågor** – klicka för att fråga:")
@@ -1144,7 +1146,7 @@ def build_app(assistant_factory: Callable[..., Any], settings: Settings) -> gr.B
             button.click(lambda t=text: t, None, question, api_visibility="private", queue=False).then(
                 respond_and_show, chat_inputs, outputs, api_visibility="private", show_progress="hidden")
         reset_outputs = [chatbot, display_state, history_state, turns_state, question, status, export,
-                         conversation_state, rated_state, feedback_status]
+                         conversation_state, rated_state, feedback_status, source_panel]
         new_chat.click(new_conversation, None, reset_outputs, api_visibility="private", queue=False)
         chatbot.clear(new_conversation, None, reset_outputs, api_visibility="private", queue=False)
         chatbot.like(on_like, [turns_state, rated_state, conversation_state], [rated_state, feedback_status],

@@ -522,10 +522,11 @@ def test_browser_example_follow_up_feedback_export_and_documents(browser, app_ur
     assert "Allians för Kronobergs budgetförslag" in listing
     visit.shot("04-documents")
 
-    # A new conversation forgets the earlier turns.
+    # A new conversation forgets the earlier turns, and the source panel is emptied.
     page.get_by_role("tab", name="Fråga").click()
     page.click("#kb-new")
     page.wait_for_function("document.querySelectorAll('#kb-chat [data-testid=bot]').length === 0")
+    page.wait_for_function("document.querySelectorAll('#kb-source-panel .kb-line').length === 0")
     visit.close()
 
 
