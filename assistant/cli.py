@@ -1,11 +1,17 @@
-"""Command line: a thin layer over the Python API.
+"""Command line: a thin layer over the Python API. Installed as the console script `kronoberg`;
+`python -m assistant …` is the same program.
 
-    python -m assistant ingest                 build or update the index
-    python -m assistant ask "fråga" [--json]   answer one question
-    python -m assistant chat                   a conversation in the terminal
-    python -m assistant tables list|show|find|export
-    python -m assistant models                 prepare the embedded models (done by setup)
-    python -m assistant purge [--older-than D] delete feedback and conversation exports older than D days
+    kronoberg ingest                 build or update the index
+    kronoberg ask "fråga" [--json]   answer one question
+    kronoberg chat                   a conversation in the terminal
+    kronoberg tables list|show|find|export
+    kronoberg models                 prepare the embedded models (done by setup)
+    kronoberg purge [--older-than D] delete feedback and conversation exports older than D days
+    kronoberg passwd NAME [--stdin]  print a password hash for the app's login (`users`)
+    kronoberg config                 check the settings; print what applies and where it came from
+
+Settings are validated before anything runs: an invalid one stops the command with a Swedish
+message naming it and where it came from (exit code 2). Logging is configured here, once.
 """
 
 from __future__ import annotations
@@ -15,12 +21,16 @@ import json
 import sys
 from pathlib import Path
 
+from . import prompts
 from .offline import enforce_offline
-from .settings import Settings
+from .settings import Settings, SettingsError
+
+PASSWORD_MIN_CHARS = 10
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m assistant", description="Kronoberg-assistenten")
+    swedish_argparse()
+    parser = argparse.ArgumentParser(prog="kronoberg", description="Kronoberg-assistenten")
     parser.add_argument("--config", type=Path, help="TOML-fil med inställningar")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -46,17 +56,33 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("--older-than", type=float, metavar="DAGAR",
                        help="ta bort det som är äldre än så många dagar (standard: feedback_retention_days; "
                             "0 tar bort allt)")
+
+    sub.add_parser("config", help="kontrollera inställningarna och visa vad som gäller och varifrån (hemligheter dolda)")
+
+    passwd = sub.add_parser("passwd", help="skriv ut en lösenordshash för inloggningen (inställningen users)")
+    passwd.add_argument("name", metavar="NAMN", help="användarnamnet")
+    passwd.add_argument("--stdin", action="store_true",
+                        help="läs lösenordet från standard in (en rad, utan bekräftelse), till exempel i ett skript")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     enforce_offline()
     args = _parser().parse_args(argv)
+    if args.command == "passwd":  # needs no settings: it is how broken users settings get fixed
+        return _passwd(args)
     try:
-        settings = Settings.load(args.config, mode=getattr(args, "mode", None))
-    except (ValueError, OSError) as exc:
-        print(f"Fel i inställningarna: {exc}", file=sys.stderr)
+        values, origins = Settings.gather(args.config, mode=getattr(args, "mode", None))
+        settings = Settings.from_dict(values, origins)
+    except SettingsError as exc:
+        print(exc.message(), file=sys.stderr)
         return 2
+    if args.command == "config":
+        print("\n".join(settings.describe(origins)))
+        return 0
+    from .logs import configure_logging
+
+    configure_logging(settings.log_level)
     handler = {"ingest": _ingest, "ask": _ask, "chat": _chat, "tables": _tables, "models": _models,
                "purge": _purge}[args.command]
     return handler(args, settings)
@@ -112,6 +138,48 @@ def _purge(args, settings: Settings) -> int:
     report = purge_expired(settings, args.older_than)
     print(report.summary())
     return 0
+
+
+def _passwd(args) -> int:
+    """Ask for a password twice (or read one line from stdin) and print its scrypt hash as a line for the
+    [users] table of kronoberg.toml; how to use it goes to stderr, so stdout can be appended to a file."""
+    from getpass import getpass
+
+    from .passwords import hash_password
+    from .settings import valid_user_name
+
+    name = args.name
+    if not valid_user_name(name):
+        print(prompts.USERS_BAD_NAME.format(n=1).capitalize() + ".", file=sys.stderr)
+        return 2
+    try:
+        if args.stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = getpass(prompts.PASSWD_PROMPT.format(user=name))
+            if password and getpass(prompts.PASSWD_AGAIN) != password:
+                print(prompts.PASSWD_MISMATCH, file=sys.stderr)
+                return 2
+    except EOFError:
+        password = ""
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    if not password:
+        print(prompts.PASSWD_NO_INPUT, file=sys.stderr)
+        return 2
+    if len(password) < PASSWORD_MIN_CHARS:
+        print(prompts.PASSWD_TOO_SHORT.format(n=PASSWORD_MIN_CHARS), file=sys.stderr)
+        return 2
+    stored = hash_password(password)
+    print(f'"{name}" = "{stored}"')
+    print(prompts.PASSWD_HOW.format(user=name, hash=stored), file=sys.stderr)
+    return 0
+
+
+def swedish_argparse() -> None:
+    """argparse's own messages ("usage:", "invalid choice", …) in Swedish, for this CLI and app.py."""
+    argparse._ = lambda text: prompts.ARGPARSE.get(text, text)  # argparse looks `_` up at call time
 
 
 def _load_history(path: Path | None) -> list[dict[str, str]]:

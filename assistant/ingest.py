@@ -160,11 +160,24 @@ def _docx_text(path: Path, data: bytes) -> str:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise SkippedFile(f"{path.name}: hoppas över – Word-filen kan inte läsas ({exc})") from exc
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            lines.append("\t".join(cell.text for cell in row.cells))
-    return "\n".join(lines)
+    return "\n".join(docx_lines(document))
+
+
+def docx_lines(document) -> list[str]:
+    """The body of a Word document in reading order: each paragraph a line, each table row a line of
+    tab-separated cells, where they stand (a table's caption stays on the line above it). A cell's
+    own paragraphs are joined by spaces, so a row stays one line; a cell merged across columns is
+    repeated, as python-docx gives it, so every row has all its columns."""
+    from docx.table import Table
+
+    lines: list[str] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            for row in block.rows:
+                lines.append("\t".join(" ".join(cell.text.split("\n")).strip() for cell in row.cells))
+        else:
+            lines.extend(block.text.split("\n"))  # a line break inside a paragraph starts a line
+    return lines
 
 
 def clean_lines(raw_lines: list[str], pages: list[int | None] | None = None) -> list[Line]:

@@ -34,6 +34,8 @@ enforce_offline()  # gradio reads GRADIO_ANALYTICS_ENABLED at import time
 import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
+from . import prompts  # noqa: E402
+from .api import AnswerModel, Turn, TurnsError, parse_turns  # noqa: E402
 from .chat import AssistantUnavailable, clean_question, input_problem  # noqa: E402
 from .feedback import FeedbackStore, PurgeReport, purge_expired  # noqa: E402
 from .records import DocumentInfo  # noqa: E402
@@ -58,8 +60,18 @@ MODE_LABELS = {
 SEARCHING = "Söker i dokumenten …"
 WRITING = "Skriver svar …"
 HISTORY_FORMAT = 'Historiken ska vara en JSON-lista av {"role": "user"|"assistant", "content": "…"}.'
+HISTORY_LIST_FORMAT = 'Historiken ska vara en lista av {"role": "user"|"assistant", "content": "…"}.'
+API_QUESTION_TYPE = "Frågan ska vara en text."
+API_DOCUMENTS_TYPE = "documents ska vara en lista av filnamn, som i svarets källor (\"file\"), eller tom."
+API_UNKNOWN_DOCUMENTS = "Dokumenten finns inte bland underlaget: {names}. Ange filnamn som i svarets källor (\"file\")."
 FEEDBACK_THANKS = "Tack! Ditt omdöme är sparat. Skriv gärna en kommentar nedan."
 FEEDBACK_FIRST = "Ge först tummen upp eller ned under ett svar; kommentaren kopplas sedan till det svaret."
+SOURCE_OPEN = "Visa i sammanhang"
+SOURCE_PANEL_TITLE = "Källan i sitt sammanhang"
+SOURCE_PANEL_HINT = "Klicka på en källa ([1], [2] …) eller på ”Visa i sammanhang” för att se de citerade raderna här."
+SOURCE_BAD_REQUEST = "Källan kunde inte visas. Klicka på källan igen."
+SOURCE_PANEL_CONTEXT = 6  # lines shown before and after the cited ones
+SOURCE_PANEL_EMPTY = f'<p class="kb-source-hint">{SOURCE_PANEL_HINT}</p>'
 
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
@@ -99,6 +111,48 @@ table.kb-cells td.kb-value { text-align: right; white-space: nowrap; font-weight
 .kb-doc dd { margin: 0; }
 .kb-badge { display: inline-block; font-size: 0.8em; padding: 0.05em 0.5em; border-radius: 10px; background: #e3ecf7; color: #1f3f66; margin-left: 0.4em; }
 #kb-status { min-height: 1.5em; }
+.kb-open-source { margin-top: 0.3em; font-size: 0.85em; padding: 0.1em 0.6em; border: 1px solid #9bb7d9;
+  border-radius: 6px; background: #eef4fb; color: #1f3f66; cursor: pointer; }
+.kb-open-source:hover, .kb-open-source:focus { background: #dce8f7; }
+.kb-answer sup.kb-ref { cursor: pointer; }
+.kb-hidden { display: none !important; }
+.kb-source-view { border: 1px solid rgba(128,128,128,0.35); border-radius: 8px; padding: 0.6em 0.8em; }
+.kb-source-view-head { margin-bottom: 0.4em; font-size: 0.92em; }
+.kb-source-lines { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.85em;
+  max-height: 24em; overflow-y: auto; white-space: pre-wrap; }
+.kb-line { display: grid; grid-template-columns: 4em 1fr; gap: 0.6em; padding: 0 0.2em; }
+.kb-line-no { text-align: right; opacity: 0.6; user-select: none; }
+.kb-line.kb-cited { background: #fff3c4; border-left: 3px solid #f0b400; }
+.kb-line.kb-cited mark { background: transparent; color: inherit; font-weight: 600; }
+.kb-source-hint { font-size: 0.88em; opacity: 0.75; }
+"""
+
+# Runs once when the page loads: the page's language, and clicks on a source ([n] in an answer or the
+# "Visa i sammanhang" button under it) fill the hidden request box, whose input event asks the server
+# for the source panel.
+PAGE_JS = """
+() => {
+  document.documentElement.lang = "sv";
+  if (window.kbSourceClicks) { return; }
+  window.kbSourceClicks = true;
+  document.addEventListener("click", (event) => {
+    let target = event.target.closest(".kb-open-source, sup.kb-ref");
+    if (!target) { return; }
+    if (target.matches("sup.kb-ref")) {
+      const answer = target.closest(".kb-answer");
+      const n = (target.textContent.match(/\\d+/) || [""])[0];
+      target = answer ? answer.querySelector('.kb-open-source[name="kb-source-' + n + '"]') : null;
+      if (!target) { return; }
+    }
+    event.preventDefault();
+    const box = document.querySelector("#kb-source-request textarea, #kb-source-request input");
+    if (!box) { return; }
+    let source;
+    try { source = JSON.parse(target.value); } catch (error) { return; }
+    box.value = JSON.stringify(Object.assign(source, {at: Date.now()}));
+    box.dispatchEvent(new Event("input", {bubbles: true}));
+  });
+}
 """
 
 
@@ -111,6 +165,8 @@ class AssistantLoader:
     mode and `notice` says so.
     """
 
+    RETRY_INTERVAL_S = 10.0  # how often /readyz tries again to open a missing index
+
     def __init__(self, factory: Callable[..., Any], settings: Settings) -> None:
         self._factory = factory
         self._settings = settings
@@ -118,6 +174,10 @@ class AssistantLoader:
         self._lock = threading.Lock()
         self.error = ""
         self.notice = ""
+        self._warmed = threading.Event()
+        self._warm_result = (False, False)  # (an extractive answer worked, the configured model loaded)
+        self._retrying = False
+        self._last_retry = float("-inf")
 
     def get(self):
         if self._assistant is not None:
@@ -134,8 +194,41 @@ class AssistantLoader:
                     self.notice = (f"Språkmodellen kunde inte startas ({exc}). Svaren sammanställs därför "
                                    "direkt ur dokumenten (extraktivt läge).")
                 self._assistant, self.error = assistant, ""
-                threading.Thread(target=_warm_up, args=(assistant,), daemon=True, name="kb-warm-up").start()
+                threading.Thread(target=self._warm, args=(assistant,), daemon=True, name="kb-warm-up").start()
         return self._assistant
+
+    def _warm(self, assistant) -> None:
+        try:
+            self._warm_result = _warm_up(assistant)
+        finally:
+            self._warmed.set()
+
+    def ready(self) -> bool:
+        """Whether this instance should get traffic (/readyz): the index is open, the models are loaded
+        and, when a model is configured, it loaded too (not the extractive fallback). When the index
+        could not be opened, another attempt starts in the background (at most every RETRY_INTERVAL_S),
+        so an instance started before the first ingest becomes ready without a restart."""
+        if self._assistant is None:
+            self._retry_in_background()
+            return False
+        if not self._warmed.is_set():
+            return False
+        answers, model_loaded = self._warm_result
+        return answers and model_loaded and not self.notice and llm_ready(self._assistant)
+
+    def _retry_in_background(self) -> None:
+        now = time.monotonic()
+        if self._retrying or now - self._last_retry < self.RETRY_INTERVAL_S:
+            return
+        self._retrying, self._last_retry = True, now
+
+        def retry() -> None:
+            try:
+                self.try_get()
+            finally:
+                self._retrying = False
+
+        threading.Thread(target=retry, daemon=True, name="kb-ready-retry").start()
 
     def _extractive_fallback(self, exc: Exception):
         if self._settings.mode == "extractive" or "mode" not in _parameters(self._factory):
@@ -152,15 +245,37 @@ class AssistantLoader:
             return None
 
 
-def _warm_up(assistant) -> None:
+def _warm_up(assistant) -> tuple[bool, bool]:
     """Answer one question in the background so that the models are loaded before the first user asks;
     in local mode also load the LLM and cache its system prompt (after the extractive answer, so
-    that extractive answers are ready first)."""
+    that extractive answers are ready first). Returns whether each worked (for /readyz)."""
     try:
         assistant.ask(EXAMPLES[0], [], mode="extractive")
-        assistant.warm_up_llm()
     except Exception:  # only a warm-up; a real question reports its own errors
-        log.debug("warm-up failed", exc_info=True)
+        log.warning("the warm-up question could not be answered", exc_info=True)
+        return False, False
+    try:
+        warm_llm = getattr(assistant, "warm_up_llm", None)
+        if warm_llm is not None:
+            warm_llm()
+    except Exception:
+        log.warning("the language model could not be loaded", exc_info=True)
+        return True, False
+    return True, True
+
+
+def llm_ready(assistant) -> bool:
+    """A model that reports its own readiness (`ready`, a property or a method) is asked; others count
+    as ready once loaded (local) or configured (an OpenAI-compatible server, which is not probed: an
+    answer falls back to extractive mode when it does not answer)."""
+    probe = getattr(getattr(assistant, "llm", None), "ready", None)
+    if probe is None:
+        return True
+    try:
+        return bool(probe() if callable(probe) else probe)
+    except Exception:
+        log.warning("the language model's readiness check failed", exc_info=True)
+        return False
 
 
 def _parameters(fn: Callable) -> set[str]:
@@ -293,9 +408,46 @@ def sources_html(data: dict[str, Any], documents: dict[str, DocumentInfo]) -> st
         status_html = f'<div class="kb-source-status">Status: {html.escape(status)}</div>' if status else ""
         items.append(f'<li class="kb-source" id="kb-source-{c["n"]}"><div class="kb-source-head">{head}</div>'
                      f'{status_html}<div class="kb-source-where">{where}</div>'
-                     f'<blockquote class="kb-quote">{highlight(c.get("quote", ""), terms)}</blockquote></li>')
+                     f'<blockquote class="kb-quote">{highlight(c.get("quote", ""), terms)}</blockquote>'
+                     f'{open_source_button(c)}</li>')
     return (f'<div class="kb-sources"><div class="kb-sources-title">{title}</div>'
             f'<ol>{"".join(items)}</ol></div>')
+
+
+def open_source_button(c: dict[str, Any]) -> str:
+    """The button under a source that opens it in the source panel. The chat's HTML sanitizer drops data-*
+    attributes, so the page's script reads the source from the button's `value` (JSON: file and lines) and
+    finds the button of marker [n] by its `name`; the panel is filled by `source_lines`, as /source is."""
+    if not c.get("file") or not c.get("line_start"):
+        return ""
+    target = {"file": c["file"], "start": int(c["line_start"]), "end": int(c.get("line_end") or c["line_start"]),
+              "n": int(c["n"])}
+    value = html.escape(json.dumps(target, ensure_ascii=False), quote=True)
+    return (f'<button type="button" class="kb-open-source" name="kb-source-{int(c["n"])}" value="{value}">'
+            f"{SOURCE_OPEN}</button>")
+
+
+def source_panel_html(source: dict[str, Any], info: DocumentInfo | None = None, n: int | None = None) -> str:
+    """The cited lines of a document with the lines around them, the cited ones highlighted."""
+    name = html.escape((info.cite or info.title) if info else source["file"])
+    kind = f' · <span class="kb-kind">{html.escape(info.kind_label)}</span>' if info and info.kind_label else ""
+    marker = f'<span class="kb-n">[{int(n)}]</span> ' if n else ""
+    start, end = source["line_start"], source["line_end"]
+    lines_label = f"rad {start}" if start == end else f"rad {start}–{end}"
+    pages = sorted({line["page"] for line in source["lines"] if line["cited"] and line.get("page")})
+    if pages:
+        lines_label += f" · s. {pages[0]}" if len(pages) == 1 else f" · s. {pages[0]}–{pages[-1]}"
+    rows = []
+    for line in source["lines"]:
+        text = html.escape(line["text"]) or "&nbsp;"
+        css = "kb-line kb-cited" if line["cited"] else "kb-line"
+        body = f"<mark>{text}</mark>" if line["cited"] else text
+        rows.append(f'<div class="{css}"><span class="kb-line-no">{line["no"]}</span>'
+                    f'<span class="kb-line-text">{body}</span></div>')
+    return (f'<div class="kb-source-view" role="region" aria-label="{SOURCE_PANEL_TITLE}">'
+            f'<div class="kb-source-view-head"><strong>{SOURCE_PANEL_TITLE}:</strong> {marker}<strong>{name}</strong>'
+            f'{kind} · {html.escape(source["file"])} · {lines_label}</div>'
+            f'<div class="kb-source-lines">{"".join(rows)}</div></div>')
 
 
 def cell_citations(cells: list[dict[str, Any]], citations: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
@@ -539,8 +691,8 @@ def launch_options(settings: Settings, **overrides: Any) -> dict[str, Any]:
     options = dict(
         server_name=settings.host,
         server_port=settings.port,
-        auth=[tuple(u) for u in settings.users] or None,
-        auth_message="Logga in för att använda Kronoberg-assistenten.",
+        auth=login_check(settings.users) if settings.users else None,
+        auth_message=prompts.LOGIN_MESSAGE,
         share=False,
         inbrowser=False,
         show_error=False,
@@ -552,10 +704,124 @@ def launch_options(settings: Settings, **overrides: Any) -> dict[str, Any]:
         ssr_mode=False,
         theme=gr.themes.Default(),
         css=CSS,
-        app_kwargs={"middleware": [Middleware(NoRemoteFiles)]},
+        js=PAGE_JS,
+        app_kwargs={"middleware": [Middleware(ServiceRoutes), Middleware(NoRemoteFiles)]},
     )
     options.update(overrides)
     return options
+
+
+FAILED_LOGIN_DELAY_S = 0.5
+
+
+def login_check(users: tuple[tuple[str, str], ...]):
+    """Gradio's `auth`: checks a login against the users' scrypt hashes, off the event loop (a check takes
+    about 0.1 s), and answers a failed attempt after a short pause. A failure is logged with the user
+    name, never the password."""
+    import anyio
+
+    from .passwords import Verifier
+
+    verify = Verifier(users)
+
+    async def check(username: str, password: str) -> bool:
+        ok = await anyio.to_thread.run_sync(verify, username, password)
+        if not ok:
+            log.warning(prompts.LOGIN_FAILED_LOG, username[:100])
+            await anyio.sleep(FAILED_LOGIN_DELAY_S)
+        return ok
+
+    return check
+
+
+class ServiceRoutes:
+    """ASGI middleware for what an operator's tools need, answered before Gradio (so without login):
+
+    - `GET /healthz`: 200 {"status": "ok"} while the process serves;
+    - `GET /readyz`: 200 {"status": "ready"} when the index is open and the models (the configured LLM
+      too) are loaded, else 503 {"status": "not ready"};
+    - HTML pages (the app and the login form) get `<html lang="sv">`.
+
+    The answers carry nothing else: no version, mode, path or error."""
+
+    HEALTH, READY = "/healthz", "/readyz"
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        path = _route_path(scope)
+        if path in (self.HEALTH, self.READY):
+            await self._probe(scope, send, path)
+            return
+        await self.app(scope, receive, _swedish_html(send))
+
+    async def _probe(self, scope, send, path: str) -> None:
+        method = scope.get("method", "GET")
+        if method not in ("GET", "HEAD"):
+            await _respond(send, 405, b'{"status": "method not allowed"}', method, [(b"allow", b"GET, HEAD")])
+        elif path == self.HEALTH:
+            await _respond(send, 200, b'{"status": "ok"}', method)
+        elif _ready(scope):
+            await _respond(send, 200, b'{"status": "ready"}', method)
+        else:
+            await _respond(send, 503, b'{"status": "not ready"}', method)
+
+
+def _route_path(scope) -> str:
+    from urllib.parse import unquote
+
+    path = unquote(scope.get("path") or "")
+    root = scope.get("root_path") or ""
+    if root and path.startswith(root):
+        path = path[len(root):]
+    return path.rstrip("/") or "/"
+
+
+def _ready(scope) -> bool:
+    try:
+        loader = getattr(scope["app"].get_blocks(), "kb_loader", None)
+    except Exception:  # not a Gradio app, or no Blocks yet
+        return False
+    return bool(loader is not None and loader.ready())
+
+
+async def _respond(send, status: int, body: bytes, method: str, headers: list | None = None) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"cache-control", b"no-store"),
+                            (b"content-length", str(len(body)).encode()), *(headers or [])]})
+    await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+
+
+def _swedish_html(send):
+    """Wrap `send` so that an HTML page's `<html lang="en"` (Gradio's template) becomes lang="sv"."""
+    state: dict[str, Any] = {"start": None, "body": []}
+
+    async def wrapped(message) -> None:
+        if message["type"] == "http.response.start":
+            headers = dict(message.get("headers") or [])
+            if headers.get(b"content-type", b"").startswith(b"text/html") and b"content-encoding" not in headers:
+                state["start"] = message
+                return
+        elif message["type"] == "http.response.body" and state["start"] is not None:
+            state["body"].append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = b"".join(state["body"])
+            head, rest = body[:400], body[400:]
+            body = re.sub(rb'(<html\b[^>]*?\blang=")en(")', rb"\1sv\2", head, count=1) + rest
+            start = state["start"]
+            headers = [(k, v) for k, v in start.get("headers") or [] if k.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await send(message)
+
+    return wrapped
 
 
 class NoRemoteFiles:
@@ -689,8 +955,10 @@ def build_app(assistant_factory: Callable[..., Any], settings: Settings) -> gr.B
         yield (display, history, turns, no_change, "", gr.update(value=str(path), interactive=True), conversation)
 
     def new_conversation():
-        # chatbot, display, history, turns, question, status, export, conversation, rated, feedback status
-        return [], [], [], [], "", "", gr.update(value=None, interactive=False), uuid.uuid4().hex, {}, ""
+        # chatbot, display, history, turns, question, status, export, conversation, rated, feedback status,
+        # source panel
+        return ([], [], [], [], "", "", gr.update(value=None, interactive=False), uuid.uuid4().hex, {}, "",
+                SOURCE_PANEL_EMPTY)
 
     def on_like(turns, rated, conversation, data: gr.LikeData):
         rated = dict(rated or {})
@@ -737,20 +1005,67 @@ def build_app(assistant_factory: Callable[..., Any], settings: Settings) -> gr.B
         try:
             turns = json.loads(history or "[]")
         except ValueError as exc:
-            raise gr.Error(f"Historiken är inte giltig JSON ({exc}). {HISTORY_FORMAT}") from exc
+            raise client_error(f"Historiken är inte giltig JSON ({exc}). {HISTORY_FORMAT}") from exc
         if not isinstance(turns, list) or not all(isinstance(t, dict) and "role" in t and "content" in t
                                                   for t in turns):
-            raise gr.Error(HISTORY_FORMAT)
+            raise client_error(HISTORY_FORMAT)
         try:
             assistant = loader.get()
         except AssistantUnavailable as exc:
-            raise gr.Error(str(exc)) from exc
+            raise client_error(str(exc)) from exc
         try:
             answer = assistant.ask(question or "", turns)
         except Exception as exc:  # the client gets a message, the server log the traceback
             log.exception("an API question (%d characters) could not be answered", len(question or ""))
-            raise gr.Error(f"Något gick fel när frågan skulle besvaras ({type(exc).__name__}).") from exc
+            raise client_error(f"Något gick fel när frågan skulle besvaras ({type(exc).__name__}).") from exc
         return json.dumps(answer.to_json(), ensure_ascii=False)
+
+    def api_ask_v2(question: str, history: list[Turn] | None = None,
+                   documents: list[str] | None = None) -> AnswerModel:
+        """Svara på en fråga. `history` är tidigare turer, en lista av {"role": "user"|"assistant", "content": "…"}
+        ([] för inga); `documents` begränsar till några dokument (filnamn, som i svarets källor; tomt: alla).
+        Svaret är ett objekt med samma fält som `python -m assistant ask --json`."""
+        if not isinstance(question, str):
+            raise client_error(API_QUESTION_TYPE)
+        try:
+            turns = parse_turns(history)
+        except TurnsError as exc:
+            raise client_error(f"{HISTORY_LIST_FORMAT} ({exc})") from None
+        if documents is not None and (not isinstance(documents, list)
+                                      or not all(isinstance(d, str) for d in documents)):
+            raise client_error(API_DOCUMENTS_TYPE)
+        try:
+            assistant = loader.get()
+        except AssistantUnavailable as exc:
+            raise client_error(str(exc)) from exc
+        if documents:
+            unknown = [d for d in documents if d not in assistant.documents]
+            if unknown:
+                raise client_error(API_UNKNOWN_DOCUMENTS.format(names=", ".join(unknown[:5])))
+        try:
+            answer = assistant.ask(question, turns, documents=documents or None)
+        except Exception as exc:  # the client gets a message, the server log the traceback
+            log.exception("an API question (%d characters) could not be answered", len(question))
+            raise client_error(f"Något gick fel när frågan skulle besvaras ({type(exc).__name__}).") from exc
+        return AnswerModel.from_answer(answer).model_dump(mode="json")
+
+    # Gradio reads the return type from the signature, where `from __future__ import annotations` left a
+    # string; the class itself gives clients the answer's schema in /gradio_api/info.
+    api_ask_v2.__annotations__["return"] = AnswerModel
+
+    def show_source(request: str):
+        """The source panel for a click on a citation: {"file", "start", "end", "n"} from the page's script."""
+        try:
+            data = json.loads(request or "")
+            file, start, end = data["file"], int(data["start"]), int(data.get("end") or data["start"])
+            n = int(data["n"]) if data.get("n") else None
+        except (ValueError, TypeError, KeyError):
+            return message_html(SOURCE_BAD_REQUEST, "kb-banner kb-error")
+        try:
+            source = source_lines(settings.corpus_dir, file, start, end, SOURCE_PANEL_CONTEXT)
+        except SourceRefused as exc:
+            return message_html(str(exc), "kb-banner kb-error")
+        return source_panel_html(source, documents().get(file), n)
 
     def api_source(file: str, line_start: int, line_end: int = 0, context: int = 3) -> str:
         """Visa en källa i sitt sammanhang: raderna line_start–line_end (0: bara line_start) i dokumentet `file`
@@ -759,7 +1074,7 @@ def build_app(assistant_factory: Callable[..., Any], settings: Settings) -> gr.B
             return json.dumps(source_lines(settings.corpus_dir, file, line_start, line_end or None, context),
                               ensure_ascii=False)
         except SourceRefused as exc:
-            raise gr.Error(str(exc)) from exc
+            raise client_error(str(exc)) from exc
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -790,6 +1105,9 @@ def build_app(assistant_factory: Callable[..., Any], settings: Settings) -> gr.B
                                                   placeholder="Till exempel: Vad är målvärdet för sjukfrånvaro 2028?")
                             send = gr.Button("Skicka", variant="primary", scale=1, elem_id="kb-send")
                         status = gr.Markdown("", elem_id="kb-status")
+                        source_panel = gr.HTML(SOURCE_PANEL_EMPTY, elem_id="kb-source-panel")
+                        source_request = gr.Textbox("", elem_id="kb-source-request", elem_classes=["kb-hidden"],
+                                                    show_label=False, container=False, lines=1, max_lines=1)
                         gr.Markdown("**Exempelfrågor** – klicka för att fråga:")
                         with gr.Row(elem_id="kb-examples"):
                             example_buttons = [gr.Button(text, size="sm", variant="secondary") for text in EXAMPLES]
@@ -828,7 +1146,7 @@ def build_app(assistant_factory: Callable[..., Any], settings: Settings) -> gr.B
             button.click(lambda t=text: t, None, question, api_visibility="private", queue=False).then(
                 respond_and_show, chat_inputs, outputs, api_visibility="private", show_progress="hidden")
         reset_outputs = [chatbot, display_state, history_state, turns_state, question, status, export,
-                         conversation_state, rated_state, feedback_status]
+                         conversation_state, rated_state, feedback_status, source_panel]
         new_chat.click(new_conversation, None, reset_outputs, api_visibility="private", queue=False)
         chatbot.clear(new_conversation, None, reset_outputs, api_visibility="private", queue=False)
         chatbot.like(on_like, [turns_state, rated_state, conversation_state], [rated_state, feedback_status],
@@ -836,10 +1154,22 @@ def build_app(assistant_factory: Callable[..., Any], settings: Settings) -> gr.B
         send_comment.click(on_comment, [comment, rated_state], [comment, feedback_status], api_visibility="private")
         comment.submit(on_comment, [comment, rated_state], [comment, feedback_status], api_visibility="private")
         demo.load(on_load, None, [banner, doc_filter, year_filter, docs_page], api_visibility="private")
+        source_request.change(show_source, source_request, source_panel, api_visibility="private",
+                             show_progress="hidden").then(
+            None, None, None, js="() => document.querySelector('#kb-source-panel')"
+                                 ".scrollIntoView({behavior: 'smooth', block: 'nearest'})")
         gr.api(api_ask, api_name="ask")
+        gr.api(api_ask_v2, api_name="ask_v2")
         gr.api(api_source, api_name="source")
     demo.purge_report = purge_report
+    demo.kb_loader = loader  # for /readyz (ServiceRoutes)
     return demo
+
+
+def client_error(message: str) -> gr.Error:
+    """An error for an API client: the message in Swedish, and no traceback in the server log (bad input is
+    not a fault of the server; an unexpected failure is logged with its traceback where it is caught)."""
+    return gr.Error(message, print_exception=False)
 
 
 def _write_export(directory: Path, conversation: str, turns: list[dict[str, Any]]) -> Path:
@@ -890,7 +1220,8 @@ ABOUT = """
 - Svaret består av meningar och värden ur dokumenten, eller – om en språkmodell är påslagen – av modellens
   text, som kontrolleras mot källorna. Siffror som inte står i källorna ersätts av ett svar direkt ur dokumenten.
 - Varje svar har källmarkörer, [1], [2] …, och under svaret visas dokumentet, dess slag och status, avsnittet,
-  raderna eller sidan och det citerade stället med de stödjande orden markerade.
+  raderna eller sidan och det citerade stället med de stödjande orden markerade. Klicka på en markör eller på
+  **Visa i sammanhang** för att se de citerade raderna i dokumentet, med raderna runt omkring, under samtalet.
 - Följdfrågor (”och 2027?”) tolkas utifrån samtalet. **Ny konversation** börjar om.
 - Avgränsa till vissa dokument eller ett år i panelen till höger.
 
@@ -902,14 +1233,17 @@ på servern för nedladdningen (bara den senaste exporten av varje samtal) och t
 nedladdningen senast efter ett dygn.
 
 ## Integrationer
-API-slutpunkten `/ask` tar frågan och tidigare turer som JSON och svarar med samma JSON som
-`python -m assistant ask --json`:
+API-slutpunkten `/ask_v2` tar frågan och tidigare turer som en lista och svarar med ett objekt med samma fält som
+`python -m assistant ask --json` (schemat visas under ”Använd via API” längst ned på sidan):
 
 ```python
 from gradio_client import Client
 client = Client("http://127.0.0.1:7860/")
-svar = client.predict("Vad är målvärdet för sjukfrånvaro 2028?", "[]", api_name="/ask")
+svar = client.predict("Vad är målvärdet för sjukfrånvaro 2028?", [], None, api_name="/ask_v2")
 ```
+
+Den äldre slutpunkten `/ask` finns kvar: den tar tidigare turer som en JSON-text och svarar med JSON-text
+(`client.predict("Vad är målvärdet för sjukfrånvaro 2028?", "[]", api_name="/ask")`).
 
 Slutpunkten `/source` visar en källa i sitt sammanhang: filnamnet och raderna ur svarets källa, och några rader runt
 dem (`client.predict("hallbarhetsprogram-2024-2028.txt", 456, 457, 3, api_name="/source")`). Bara dokument i

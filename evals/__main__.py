@@ -83,13 +83,15 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     enforce_offline()
     args = _parser().parse_args(argv)
-    from assistant.settings import Settings
+    from assistant.logs import configure_logging
+    from assistant.settings import Settings, SettingsError
 
     try:
         settings = Settings.load(args.config, mode=getattr(args, "mode", None))
-    except (ValueError, OSError) as exc:
-        print(f"Fel i inställningarna: {exc}", file=sys.stderr)
+    except SettingsError as exc:
+        print(exc.message(), file=sys.stderr)
         return 2
+    configure_logging(settings.log_level)
     if args.command == "run":
         return _run(args, settings)
     if args.command == "report":

@@ -8,6 +8,7 @@ to tests/artifacts/.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.passwords import hash_password
 from assistant.records import DocumentInfo
 from assistant.settings import PROJECT_ROOT, Settings
 
@@ -130,8 +132,13 @@ def test_launch_options_keep_everything_local_and_login_follows_users():
     assert options["server_name"] == "127.0.0.1" and options["share"] is False and options["auth"] is None
     assert options["run_history"] is False and options["enable_monitoring"] is False
     assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
-    shared = launch_options(Settings(host="0.0.0.0", port=8080, users=(("anna", "hemligt"),)))
-    assert shared["auth"] == [("anna", "hemligt")] and shared["server_port"] == 8080
+    stored = hash_password("hemligt12")
+    shared = launch_options(Settings(host="0.0.0.0", port=8080, users=(("anna", stored),)))
+    assert shared["server_port"] == 8080 and shared["auth_message"].startswith("Logga in")
+    check = shared["auth"]  # the hash is checked, never compared as text
+    assert asyncio.run(check("anna", "hemligt12")) is True
+    assert asyncio.run(check("anna", "fel")) is False and asyncio.run(check("bo", "hemligt12")) is False
+    assert asyncio.run(check("anna", stored)) is False
 
 
 def test_loader_falls_back_to_extractive_when_the_llm_cannot_load():
@@ -146,7 +153,7 @@ def test_loader_falls_back_to_extractive_when_the_llm_cannot_load():
             raise AssistantUnavailable("LLM-tjänsten svarar inte.")
         return "assistent"
 
-    loader = AssistantLoader(factory, Settings(mode="openai"))
+    loader = AssistantLoader(factory, Settings(mode="openai", openai_base_url="http://127.0.0.1:9/v1"))
     assert loader.get() == "assistent" and calls == [None, "extractive"]
     assert "extraktivt läge" in loader.notice and loader.error == ""
 
@@ -155,6 +162,173 @@ def test_loader_falls_back_to_extractive_when_the_llm_cannot_load():
 
     loader = AssistantLoader(missing, Settings())
     assert loader.try_get() is None and "ingest" in loader.error
+
+
+def test_sources_open_in_the_source_panel():
+    from assistant.ui import answer_html, source_lines, source_panel_html
+
+    page = answer_html(CELL_ANSWER, DOCS)
+    assert ('<button type="button" class="kb-open-source" name="kb-source-1" value="{&quot;file&quot;: '
+            '&quot;hallbarhetsprogram-2024-2028.txt&quot;, &quot;start&quot;: 120, &quot;end&quot;: 120, '
+            '&quot;n&quot;: 1}">Visa i sammanhang</button>') in page
+    source = source_lines(PROJECT_ROOT / "corpus", PROGRAMME.file, 458, 458, 2)
+    panel = source_panel_html(source, PROGRAMME, 1)
+    assert "Källan i sitt sammanhang" in panel and "[1]" in panel and PROGRAMME.cite in panel and "rad 458" in panel
+    cited = re.findall(r'<div class="kb-line kb-cited"><span class="kb-line-no">(\d+)</span>'
+                       r'<span class="kb-line-text"><mark>([^<]*)</mark>', panel)
+    assert cited == [("458", "- sjukfrånvaron vara max 4,5 procent.")]
+    assert re.findall(r'<span class="kb-line-no">(\d+)</span>', panel) == ["456", "457", "458", "459", "460"]
+    hostile = dict(source, file="<x>.txt", lines=[dict(source["lines"][0], text="<script>alert(1)</script>")])
+    assert "<script>" not in source_panel_html(hostile)
+
+
+class FakeAssistant:
+    """Answers every question with the cell answer above; records what it was asked."""
+
+    llm = None
+
+    def __init__(self, warm_fails: bool = False) -> None:
+        self.documents = DOCS
+        self.asked: list = []
+        self.warm_fails = warm_fails
+
+    def ask(self, question, history=None, documents=None, mode=None):
+        from assistant.records import Answer, Cell, Citation
+
+        self.asked.append((question, history, documents))
+        data = CELL_ANSWER
+        return Answer(question=question, text=data["answer"], refused=False, mode="extractive",
+                      citations=[Citation(**data["citations"][0])], cells=[Cell(**data["cells"][0])],
+                      standalone_question=question, verification="not_needed", timings={"total_s": 0.01})
+
+    def ask_stream(self, question, history=None, documents=None, mode=None):
+        from assistant.chat import StreamEvent
+
+        yield StreamEvent("final", answer=self.ask(question, history, documents, mode))
+
+    def warm_up_llm(self):
+        if self.warm_fails:
+            raise RuntimeError("the model file is broken")
+
+
+def _get(url: str, method: str = "GET") -> tuple[int, bytes, dict]:
+    import urllib.error
+
+    request = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(), dict(exc.headers)
+
+
+@pytest.mark.parametrize("login", [False, True], ids=["login off", "login on"])
+def test_healthz_and_readyz_answer_without_login_and_reveal_nothing(tmp_path, login):
+    from assistant.chat import AssistantUnavailable
+
+    state = {"index": False}
+
+    def factory(mode=None):
+        if not state["index"]:
+            raise AssistantUnavailable(f"Indexet saknas i {tmp_path}. Kör `python -m assistant ingest`.")
+        return FakeAssistant()
+
+    users = (("anna", hash_password("hemligt-lösen")),) if login else ()
+    demo, url = _serve(factory, Settings(index_dir=tmp_path, users=users))
+    demo.kb_loader.RETRY_INTERVAL_S = 0.2
+    try:
+        assert _get(url + "healthz")[:2] == (200, b'{"status": "ok"}')
+        status, body, headers = _get(url + "readyz")
+        assert (status, body) == (503, b'{"status": "not ready"}')  # no index: nothing to answer from
+        assert headers.get("cache-control") == "no-store" and headers["content-type"] == "application/json"
+        assert _get(url + "config")[0] == (401 if login else 200)  # the rest keeps its login
+        assert _get(url + "healthz", "POST")[0] == 405
+        state["index"] = True  # an ingest has run: the instance becomes ready without a restart
+        deadline = time.monotonic() + 60
+        while _get(url + "readyz")[0] != 200:
+            assert time.monotonic() < deadline, "readyz did not turn ready"
+            time.sleep(0.2)
+        assert _get(url + "readyz")[:2] == (200, b'{"status": "ready"}')
+        assert _get(url + "readyz", "HEAD")[:2] == (200, b"")
+        assert _get(url + "healthz/")[0] == 200
+    finally:
+        demo.close()
+
+
+def test_readyz_waits_for_a_configured_model(tmp_path):
+    from assistant.ui import AssistantLoader
+
+    settings = Settings(index_dir=tmp_path, mode="local")
+    loader = AssistantLoader(lambda mode=None: FakeAssistant(warm_fails=True), settings)
+    loader.get()
+    assert loader._warmed.wait(10)
+    assert loader.ready() is False  # the index answers, but the model that was asked for did not load
+
+    class Model:
+        ready = False
+
+    fake = FakeAssistant()
+    fake.llm = Model()
+    loader = AssistantLoader(lambda mode=None: fake, settings)
+    loader.get()
+    assert loader._warmed.wait(10) and loader.ready() is False
+    Model.ready = True
+    assert loader.ready() is True
+
+
+@pytest.mark.parametrize("login", [False, True], ids=["login off", "login on"])
+def test_the_page_is_in_swedish(tmp_path, login):
+    users = (("anna", hash_password("hemligt-lösen")),) if login else ()
+    demo, url = _serve(lambda mode=None: FakeAssistant(), Settings(index_dir=tmp_path, users=users))
+    try:
+        status, body, headers = _get(url)
+        assert status == 200 and int(headers["content-length"]) == len(body)
+        page = body.decode("utf-8")
+        assert re.search(r'<html\s+lang="sv"', page) and 'lang="en"' not in page[:300]
+        assert ("kb-question" in page) is (not login)  # logged out: only the login form
+    finally:
+        demo.close()
+
+
+def test_typed_ask_endpoint_takes_turns_and_returns_an_answer_object(tmp_path):
+    from gradio_client import Client
+
+    from assistant.api import AnswerModel
+
+    fake = FakeAssistant()
+    demo, url = _serve(lambda mode=None: fake, Settings(index_dir=tmp_path))
+    try:
+        client = Client(url, verbose=False)
+        history = [{"role": "user", "content": "Vad är målet?"}, {"role": "assistant", "content": "4,5 procent."}]
+        answer = client.predict(EXAMPLE, history, [PROGRAMME.file], api_name="/ask_v2")
+        assert isinstance(answer, dict)
+        model = AnswerModel.model_validate(answer)
+        assert model.citations[0].line_start == 120 and model.cells[0].value == 4.5 and not model.refused
+        assert fake.asked[-1] == (EXAMPLE, history, [PROGRAMME.file])
+        assert client.predict(EXAMPLE, api_name="/ask_v2")["answer"] == CELL_ANSWER["answer"]  # no history
+        assert fake.asked[-1] == (EXAMPLE, [], None)
+        # The old endpoint stays: the same answer, as a JSON string.
+        assert json.loads(client.predict(EXAMPLE, json.dumps(history), api_name="/ask"))["answer"] == model.answer
+
+        for bad, expected in (([{"role": "bot", "content": "x"}], "tur 1 (role): ska vara ett av 'user', 'assistant'"),
+                              ([{"role": "user"}], "tur 1 (content): saknas"),
+                              ("[]", "historiken: ska vara en lista")):
+            with pytest.raises(Exception) as err:
+                client.predict(EXAMPLE, bad, api_name="/ask_v2")
+            assert "Historiken ska vara en lista" in str(err.value) and expected in str(err.value)
+        with pytest.raises(Exception) as err:
+            client.predict(EXAMPLE, [], ["../../etc/passwd"], api_name="/ask_v2")
+        assert "finns inte bland underlaget" in str(err.value)
+
+        # The schema is published: clients see the turns and the answer's fields.
+        info = json.loads(_get(url + "gradio_api/info")[1])["named_endpoints"]["/ask_v2"]
+        turn = info["parameters"][1]["type"]
+        assert "role" in json.dumps(turn) and "content" in json.dumps(turn)
+        returned = info["returns"][0]["type"]["properties"]
+        assert {"answer", "refused", "citations", "cells", "standalone_question"} <= set(returned)
+        assert set(returned["citations"]["items"]["properties"]) >= {"file", "line_start", "line_end", "quote"}
+    finally:
+        demo.close()
 
 
 # --- slow: the running app ----------------------------------------------------------------------------
@@ -273,6 +447,39 @@ def test_browser_example_follow_up_feedback_export_and_documents(browser, app_ur
     assert answer.locator(".kb-quote mark").count() >= 1
     assert any(re.search(r"4,5", m) for m in answer.locator(".kb-quote mark").all_inner_texts())
     visit.shot("01-example-question")
+    assert page.evaluate("document.documentElement.lang") == "sv"
+
+    # The source panel: "Visa i sammanhang" under a source shows the cited lines with the lines around them,
+    # highlighted, read from the document by the same code as the /source API.
+    button = answer.locator(".kb-source .kb-open-source").first
+    target = json.loads(button.get_attribute("value"))
+    cited_file, start = target["file"], target["start"]
+    button.click()
+    panel = page.locator("#kb-source-panel .kb-source-view")
+    panel.wait_for(timeout=30_000)
+    from assistant.ui import source_lines
+
+    expected = source_lines(app_settings.corpus_dir, cited_file, start, target["end"], 6)
+    cited = [line["text"].strip() for line in expected["lines"] if line["cited"]]
+    highlighted = [t.strip() for t in page.locator("#kb-source-panel .kb-line.kb-cited .kb-line-text").all_inner_texts()]
+    assert highlighted == cited and any(re.search(r"(?<!\d)4,5(?!\d)", t) for t in highlighted), highlighted
+    numbers = [int(n) for n in page.locator("#kb-source-panel .kb-line-no").all_inner_texts()]
+    assert numbers[0] < start <= numbers[-1] and len(numbers) > len(cited)  # context around the cited lines
+    assert assistant.documents[cited_file].cite in panel.inner_text()
+    visit.shot("01b-source-panel")
+    # Clicking the marker [n] in the answer's text asks for that source too.
+    request = page.locator("#kb-source-request input, #kb-source-request textarea").first
+    before = request.input_value()
+    marker = answer.locator(".kb-text sup.kb-ref").first
+    n = int(re.search(r"\d+", marker.inner_text()).group(0))
+    marker.click()
+    page.wait_for_function("(before) => document.querySelector('#kb-source-request input, #kb-source-request "
+                           "textarea').value !== before", arg=before, timeout=30_000)
+    asked = json.loads(request.input_value())
+    assert asked["n"] == n and asked["file"] == json.loads(
+        answer.locator(f".kb-open-source[name='kb-source-{n}']").get_attribute("value"))["file"]
+    page.wait_for_function(f"document.querySelector('#kb-source-panel').innerText.includes('[{n}]')",
+                           timeout=30_000)
 
     # A follow-up that only makes sense with the first question: the year changes, the subject stays.
     follow = visit.ask(FOLLOW_UP)
@@ -315,10 +522,11 @@ def test_browser_example_follow_up_feedback_export_and_documents(browser, app_ur
     assert "Allians för Kronobergs budgetförslag" in listing
     visit.shot("04-documents")
 
-    # A new conversation forgets the earlier turns.
+    # A new conversation forgets the earlier turns, and the source panel is emptied.
     page.get_by_role("tab", name="Fråga").click()
     page.click("#kb-new")
     page.wait_for_function("document.querySelectorAll('#kb-chat [data-testid=bot]').length === 0")
+    page.wait_for_function("document.querySelectorAll('#kb-source-panel .kb-line').length === 0")
     visit.close()
 
 
@@ -384,6 +592,9 @@ def test_api_ask_two_conversations_at_once(app_url, assistant):
     expected = assistant.ask(EXAMPLE, []).to_json()
     first.pop("timings"), expected.pop("timings")
     assert first == expected
+    typed = client.predict(EXAMPLE, [], api_name="/ask_v2")  # the typed endpoint: the same answer, as an object
+    typed.pop("timings")
+    assert typed == first
     assert re.search(r"(?<!\d)4,5(?!\d)", first["answer"])
     assert any(c["file"] == "hallbarhetsprogram-2024-2028.txt" for c in first["citations"])
 
@@ -419,6 +630,7 @@ def test_api_ask_says_how_to_build_a_missing_index(missing_url):
 @pytest.mark.slow
 def test_app_py_starts_and_serves_without_an_index(tmp_path):
     port = _free_port()
+    (tmp_path / "none.toml").write_text("", encoding="utf-8")  # a named config file must exist
     env = dict(os.environ, KRONOBERG_INDEX_DIR=str(tmp_path / "index"), KRONOBERG_CONFIG=str(tmp_path / "none.toml"))
     proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "app.py"), "--port", str(port), "--mode", "extractive"],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -456,7 +668,7 @@ def test_login_is_required_when_users_are_configured(tmp_path):
     def no_index(mode=None):
         raise AssistantUnavailable("Indexet saknas. Kör `python -m assistant ingest` för att bygga det.")
 
-    settings = Settings(index_dir=tmp_path, users=(("anna", "hemligt"),))
+    settings = Settings(index_dir=tmp_path, users=(("anna", hash_password("hemligt")),))
     demo, url = _serve(no_index, settings)
     try:
         assert demo.analytics_enabled is False
@@ -472,6 +684,7 @@ def test_login_is_required_when_users_are_configured(tmp_path):
                 return exc.code
 
         assert login("fel") == 400
+        assert login(settings.users[0][1]) == 400  # the stored hash is not a password
         assert login("hemligt") == 200
     finally:
         demo.close()

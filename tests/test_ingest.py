@@ -110,3 +110,37 @@ def test_docx_is_read(tmp_path):
     document.save(path)
     doc = read_document(path, info_without_manifest(path))
     assert doc.lines[0].text == "Målet är att sjukfrånvaron ska minska."
+
+
+def test_docx_is_read_in_document_order(tmp_path):
+    """A table between two paragraphs stays between them: its caption on the line above it, its rows next,
+    then the paragraph after it (python-docx's `paragraphs` and `tables` would put the table last)."""
+    docx = pytest.importorskip("docx")
+    from assistant.tables import extract_tables
+
+    document = docx.Document()
+    document.add_paragraph("Sjukfrånvaron ska minska under planperioden.")
+    document.add_paragraph("Tabell 1. Sjukfrånvaro, procent")
+    table = document.add_table(rows=3, cols=3)
+    for r, row in enumerate([("Indikator", "Utfall 2023", "Mål 2028"), ("Sjukfrånvaro", "5,6", "4,5"),
+                             ("Korttidssjukfrånvaro", "2,1", "1,8")]):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    table.cell(2, 0).add_paragraph("(dag 1–14)")  # a cell of two paragraphs stays one line
+    document.add_paragraph("Uppföljning sker i delårsrapporterna.")
+    path = tmp_path / "plan.docx"
+    document.save(path)
+
+    doc = read_document(path, info_without_manifest(path))
+    assert [(line.no, line.text) for line in doc.lines] == [
+        (1, "Sjukfrånvaron ska minska under planperioden."),
+        (2, "Tabell 1. Sjukfrånvaro, procent"),
+        (3, "Indikator\tUtfall 2023\tMål 2028"),
+        (4, "Sjukfrånvaro\t5,6\t4,5"),
+        (5, "Korttidssjukfrånvaro (dag 1–14)\t2,1\t1,8"),
+        (6, "Uppföljning sker i delårsrapporterna."),
+    ]
+    tables, cells = extract_tables(doc)
+    assert [(t.caption, t.line_start, t.line_end) for t in tables] == [("Tabell 1. Sjukfrånvaro, procent", 3, 5)]
+    target = next(c for c in cells if c.row == "Sjukfrånvaro" and c.column == "Mål 2028")
+    assert (target.value_text, target.line) == ("4,5", 4)

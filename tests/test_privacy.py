@@ -99,7 +99,9 @@ def test_login_protects_page_api_and_files(tmp_path):
 
     from assistant.ui import EXAMPLES, _write_export
 
-    settings = _base_settings(tmp_path, users=((USER, PASSWORD),))
+    from assistant.passwords import hash_password
+
+    settings = _base_settings(tmp_path, users=((USER, hash_password(PASSWORD)),))
     export = _write_export(settings.exports_path / "app-test", "ab12",
                            [{"question": QUESTION, "answer": {"answer": "HEMLIGT SVAR 4,5"}, "text": ""}])
     cached = _gradio_cache_file("kronoberg-samtal-test.md", "HEMLIG KOPIA AV SAMTALET")
@@ -316,6 +318,7 @@ def test_purge_command(tmp_path, monkeypatch, capsys):
     _feedback_with_old_record(settings)
     old, new = _exports(settings)
     _age(new, 40)
+    (tmp_path / "none.toml").write_text("", encoding="utf-8")  # a named config file must exist
     for name, value in (("INDEX_DIR", settings.index_dir), ("FEEDBACK_DB", settings.feedback_path),
                         ("EXPORT_DIR", settings.exports_path), ("CONFIG", tmp_path / "none.toml")):
         monkeypatch.setenv(f"KRONOBERG_{name}", str(value))
@@ -422,6 +425,7 @@ def offline_env(tmp_path_factory):
     root = tmp_path_factory.mktemp("offline")
     (root / "corpus").mkdir()
     shutil.copy(CORPUS / PROGRAMME, root / "corpus" / PROGRAMME)
+    (root / "none.toml").write_text("", encoding="utf-8")  # a named config file must exist
     env = {k: v for k, v in os.environ.items() if k not in OFFLINE_ENV}
     env.update(KRONOBERG_CORPUS_DIR=str(root / "corpus"), KRONOBERG_INDEX_DIR=str(root / "index"),
                KRONOBERG_MODELS_DIR=str(PROJECT_ROOT / "index" / "models"), KRONOBERG_CONFIG=str(root / "none.toml"),
@@ -455,6 +459,7 @@ def test_ask_connects_to_nothing_outside(offline_env, offline_index):
     assert done.returncode == 0, done.stderr[-3000:]
     assert re.search(r"(?<!\d)4,5(?!\d)", done.stdout), done.stdout
     assert outbound_connects(trace.read_text()) == []
+    assert "Loading weights" not in done.stderr and "it/s]" not in done.stderr  # no progress bar in `ask`
 
 
 @pytest.mark.slow
@@ -494,6 +499,7 @@ def test_app_connects_to_nothing_outside_and_stops_on_sigterm(offline_env, offli
     assert "Kronoberg-assistenten" in page
     assert remote_status == 403
     assert proc.returncode == 0, output[-3000:]  # SIGTERM stops the server cleanly
+    assert "Loading weights" not in output and "it/s]" not in output  # no progress bar in the app's log
 
 
 def _traced_child(strace_pid: int, marker: str = "app.py") -> int:
