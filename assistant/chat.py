@@ -452,7 +452,6 @@ class Assistant:
                 "meaning": semantic.similarity(meaning, SENTENCE, ev.info.file, ev.line_start, ev.text) or 0.0,
                 "passage": passages.get(chunk.id, 0.0) if chunk is not None else 0.0,
                 "english": float(lang == "en"),
-                "table": float(chunk is not None and chunk.kind == "table"),
             })
         with_gaps(signals)
         for ev, s in zip(candidates, signals):
