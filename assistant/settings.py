@@ -64,6 +64,11 @@ class Settings:
     # where 1 thread kept 5-17 tokens/s. Reading a prompt is big matrix work and gains from both cores.
     llm_threads: int = 1
     llm_batch_threads: int = 2
+    # mode = "local": the model server (python -m llama_cpp.server, a child process on 127.0.0.1, see
+    # model_server.py). A start (load + reading the system prompt) that takes longer counts as failed
+    # and is retried; a running server is health-checked (/v1/models) this often between requests.
+    llm_server_start_timeout_s: float = 180.0
+    llm_server_check_s: float = 10.0
     openai_base_url: str = ""
     openai_model: str = ""
     openai_api_key: str = "none"
