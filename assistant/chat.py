@@ -567,7 +567,7 @@ class VerifiedRelease:
     def __init__(self, evidence: list[Evidence], draft: Draft, question: str) -> None:
         self.evidence, self.draft, self.question = evidence, draft, question
         self.raw = ""  # everything the model wrote
-        self.accepted = ""  # the verified text (with the citations code added), a prefix of what is shown
+        self.accepted = ""  # the verified text so far, with the citations code added
         self.shown = ""  # `accepted` with citations resolved: what the user has seen
         self._used = 0  # how much of `raw` is in `accepted`
 
@@ -596,8 +596,8 @@ class VerifiedRelease:
     def result(self) -> Draft:
         if not self.accepted:
             return verify_generated(self.raw, self.evidence, self.draft, self.question)
-        complete = not self.raw[self._used:].strip()
-        return Draft(self.accepted, self.evidence, refused=False, verification="passed" if complete else "passed_in_part")
+        whole = not self.raw[self._used:].strip()
+        return Draft(self.accepted, self.evidence, refused=False, verification="passed" if whole else "passed_in_part")
 
 
 def rests_on(text: str, evidence: list[Evidence], question: str) -> bool:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import http.client
 import logging
 import os
 import socket
@@ -31,7 +32,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.request
 import weakref
 from contextlib import contextmanager
@@ -116,7 +116,7 @@ def http_ok(url: str, timeout: float) -> bool:
     try:
         with opener.open(url, timeout=timeout) as response:
             return response.status == 200
-    except (OSError, urllib.error.URLError, ValueError):
+    except (OSError, http.client.HTTPException, ValueError):  # URLError and timeouts are OSErrors
         return False
 
 

@@ -41,8 +41,9 @@ def main(argv: list[str] | None = None) -> int:
                          f"hållbarhetsprogrammet, som regionfullmäktige fastställde." for n in range(1, 9))
     read, written = [], []
     for run in range(args.runs):
+        question = "Fråga: Beskriv alla målvärden utförligt.\nSvar:"
         messages = [{"role": "system", "content": f"Körning {run}. Svara kort på svenska med utdragets nummer."},
-                    {"role": "user", "content": f"Utdrag:\n{evidence}\nFråga: Beskriv alla målvärden utförligt.\nSvar:"}]
+                    {"role": "user", "content": f"Utdrag:\n{evidence}\n{question}"}]
         model.reset()  # read the whole prompt every run, no cached prefix
         llama_cpp.llama_perf_context_reset(model._ctx.ctx)
         model.create_chat_completion(messages=messages, max_tokens=args.max_tokens, temperature=0.0)
@@ -55,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         return {"median_tokens_per_s": round(statistics.median(rates), 1), "runs": [round(r, 1) for r in rates],
                 "tokens": [i["tokens"] for i in items]}
 
-    print(json.dumps({"llama_cpp_python": llama_cpp.__version__, "system_info": llama_cpp.llama_print_system_info().decode(),
+    print(json.dumps({"llama_cpp_python": llama_cpp.__version__,
+                      "system_info": llama_cpp.llama_print_system_info().decode(),
                       "threads_write": settings.llm_threads, "threads_read": settings.llm_batch_threads,
                       "cpus": os.cpu_count(), "load_average_before": [round(x, 2) for x in load_before],
                       "model_load_s": round(load_s, 2), "read": rate(read), "written": rate(written)},

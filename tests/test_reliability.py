@@ -27,7 +27,6 @@ from assistant import prompts
 from assistant.chat import Assistant, AssistantUnavailable
 from assistant.index import REBUILD_COMMAND, Index, IndexCorrupt, IndexError_, build_index
 from assistant.ingest import scan_corpus
-from assistant.llm import LLMUnavailable
 from assistant.settings import PROJECT_ROOT, Settings
 
 MODELS = PROJECT_ROOT / "index" / "models"
