@@ -29,7 +29,7 @@ from .embedding import Embedder, make_embedder
 from .glossary import swedish_terms
 from .index import Index, IndexError_, live_build
 from .lexical import STOPWORDS, words
-from .llm import LLM, LLMUnavailable, LocalLlamaCpp, complete, make_llm
+from .llm import LLM, LLMUnavailable, LocalModelServer, make_llm
 from .question import analyse
 from .records import Answer, Context
 from .retrieval import RetrievalParams, retrieve
@@ -213,11 +213,12 @@ class Assistant:
                         pass  # keep answering from the build we have
 
     def warm_up_llm(self) -> None:
-        """Load the local model and read the system prompt once. llama.cpp keeps the KV cache of the
-        last prompt and reuses its longest common prefix, so the first question then reads only its
-        own evidence (~175 tokens, ~3 s, fewer). For a background thread: it holds the model's lock."""
-        if isinstance(self.llm, LocalLlamaCpp):
-            complete(self.llm, llm_messages("", [], "sv"), max_tokens=1)
+        """Start the local model server and have it read the system prompt once. llama.cpp keeps the KV
+        cache of the last prompt and reuses its longest common prefix, so the first question then reads
+        only its own evidence (~175 tokens, ~3 s, fewer); the server reads it again after a restart.
+        For a background thread: it waits until the server is ready."""
+        if isinstance(self.llm, LocalModelServer):
+            self.llm.warm_up(llm_messages("", [], "sv"))
 
     @property
     def documents(self):
@@ -306,20 +307,27 @@ class Assistant:
         # What is known already (table values, sources) is shown before the model's prose arrives.
         yield StreamEvent("draft", text=draft.text, answer=finish(draft, "extractive"))
         evidence = by_document((draft.evidence + [s for s in sentences if s not in draft.evidence])[:MAX_LLM_EVIDENCE])
-        parts: list[str] = []
+        # Nothing unverified on screen: the model's text is shown sentence by sentence, each time the
+        # whole text so far has passed verification; what never passes is never shown.
+        release = VerifiedRelease(evidence, draft, standalone)
         t = time.perf_counter()
+        stream = stream_llm(self.llm, standalone, evidence, lang, self.settings.llm_max_tokens)
         try:
-            for delta in stream_llm(self.llm, standalone, evidence, lang, self.settings.llm_max_tokens):
-                parts.append(delta)
-                yield StreamEvent("delta", text=delta)
+            for shown in _then(map(release.feed, stream), release.finish):
+                if shown:
+                    timings.setdefault("first_verified_s", time.perf_counter() - started)
+                    yield StreamEvent("delta", text=shown)
         except LLMUnavailable:
+            # The model server died, hung or cannot be reached: the extractive answer, with a notice.
             draft.notice, draft.verification = prompts.NOTICE_LLM_DOWN, "llm_unavailable"
             timings["generation_s"] = time.perf_counter() - t
             yield StreamEvent("final", answer=finish(draft, "extractive"))
             return
+        finally:
+            stream.close()
         timings["generation_s"] = time.perf_counter() - t
-        checked = verify_generated("".join(parts), evidence, draft, standalone)
-        yield StreamEvent("final", answer=finish(checked, mode if checked.verification == "passed" else "extractive"))
+        checked = release.result()
+        yield StreamEvent("final", answer=finish(checked, mode if checked.verification in PASSED else "extractive"))
 
     def _retrieval_params(self) -> RetrievalParams:
         s = self.settings
@@ -608,19 +616,81 @@ def choose_sentences(sentences: list[Evidence], named: list[str]) -> list[Eviden
     return chosen
 
 
-def verify_generated(text: str, evidence: list[Evidence], draft: Draft, question: str) -> Draft:
-    """Every number in the model's answer must stand in the evidence it cites; else the extractive draft."""
+PASSED = ("passed", "passed_in_part")
+# The end of a sentence (its citation markers included), where the next one begins: the points at which
+# the model's text is verified and released. A line break ends a sentence too (lists).
+_SENTENCE_END = re.compile(r"(?:[.!?](?:[ \t]*\[\d+\])*|(?<=\S)[ \t]*\n)(?=\s+[^\s\[\]])")
+
+
+def check_generated(text: str, evidence: list[Evidence], draft: Draft, question: str) -> tuple[str, str]:
+    """(the text with the citations code adds, "passed"), or ("", why it fails): every number in the
+    model's answer must stand in the evidence it cites, and it must cite and restate what the code found."""
     if _REFUSES.search(text):  # small models refuse too often; the evidence check already passed
-        draft.verification = "llm_refusal_replaced"
-        return draft
+        return "", "llm_refusal_replaced"
     text = add_missing_citations(text, evidence)
     cited_text, cited = resolve_citations(text, evidence)
     if not cited or unsupported_numbers(cited_text, evidence_texts(cited), question) \
             or not rests_on(cited_text, [e for e in cited if e in draft.evidence], question):
-        draft.verification = "replaced_by_extractive"
+        return "", "replaced_by_extractive"
+    return text, "passed"
+
+
+def verify_generated(text: str, evidence: list[Evidence], draft: Draft, question: str) -> Draft:
+    """Every number in the model's answer must stand in the evidence it cites; else the extractive draft."""
+    checked, verdict = check_generated(text, evidence, draft, question)
+    if verdict == "passed":
+        return Draft(checked, evidence, refused=False, verification="passed")
+    draft.verification = verdict
+    if verdict == "replaced_by_extractive":
         draft.notice = prompts.NOTICE_REPLACED
-        return draft
-    return Draft(text, evidence, refused=False, verification="passed")
+    return draft
+
+
+class VerifiedRelease:
+    """The model's text, released only as far as it has passed verification.
+
+    `feed(delta)` takes what the model wrote and returns what may be shown now: at each sentence end,
+    the text so far (the sentences released before and those since) is verified as a whole, and when
+    it passes, the new sentences are returned with their citations resolved as in the final answer.
+    Text once shown is never changed: a later sentence that would renumber or alter it is held back.
+    `finish()` verifies the end of the stream; `result()` is the answer: the released text
+    ("passed", or "passed_in_part" when text after it never passed and was left out), or, when
+    nothing passed, the extractive draft, exactly as `verify_generated` decides for the whole text."""
+
+    def __init__(self, evidence: list[Evidence], draft: Draft, question: str) -> None:
+        self.evidence, self.draft, self.question = evidence, draft, question
+        self.raw = ""  # everything the model wrote
+        self.accepted = ""  # the verified text so far, with the citations code added
+        self.shown = ""  # `accepted` with citations resolved: what the user has seen
+        self._used = 0  # how much of `raw` is in `accepted`
+
+    def feed(self, delta: str) -> str:
+        self.raw += delta
+        ends = [m.end() for m in _SENTENCE_END.finditer(self.raw, self._used)]
+        return self._release(ends[-1]) if ends else ""
+
+    def finish(self) -> str:
+        return self._release(len(self.raw))
+
+    def _release(self, end: int) -> str:
+        if end <= self._used or not self.raw[self._used:end].strip():
+            return ""
+        candidate = self.accepted + self.raw[self._used:end]
+        checked, verdict = check_generated(candidate, self.evidence, self.draft, self.question)
+        if verdict != "passed":
+            return ""
+        shown, _ = resolve_citations(checked, self.evidence)
+        if not shown.startswith(self.shown):
+            return ""
+        new = shown[len(self.shown):]
+        self.accepted, self.shown, self._used = checked, shown, end
+        return new
+
+    def result(self) -> Draft:
+        if not self.accepted:
+            return verify_generated(self.raw, self.evidence, self.draft, self.question)
+        whole = not self.raw[self._used:].strip()
+        return Draft(self.accepted, self.evidence, refused=False, verification="passed" if whole else "passed_in_part")
 
 
 def rests_on(text: str, evidence: list[Evidence], question: str) -> bool:
@@ -632,6 +702,12 @@ def rests_on(text: str, evidence: list[Evidence], question: str) -> bool:
     said |= {n for n in re.findall(r"\d+(?:[,.]\d+)?", text)} - set(re.findall(r"\d+(?:[,.]\d+)?", question))
     supported = {w for e in evidence for w in words(e.text)} | {n for e in evidence for n in re.findall(r"\d+(?:[,.]\d+)?", e.text)}
     return bool(evidence) and bool(said & supported)
+
+
+def _then(items: Iterable[str], last) -> Iterator[str]:
+    """The items, then `last()` once they are exhausted."""
+    yield from items
+    yield last()
 
 
 def _bounded(history: list[dict[str, str]], turns: int) -> list[dict[str, str]]:

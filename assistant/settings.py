@@ -97,6 +97,11 @@ class Settings(BaseModel):
     # where 1 thread kept 5-17 tokens/s. Reading a prompt is big matrix work and gains from both cores.
     llm_threads: Annotated[int, Field(ge=1, le=256)] = 1
     llm_batch_threads: Annotated[int, Field(ge=1, le=256)] = 2
+    # mode = "local": the model server (python -m llama_cpp.server, a child process on 127.0.0.1, see
+    # model_server.py). A start (load + reading the system prompt) that takes longer counts as failed
+    # and is retried; a running server is health-checked (/v1/models) this often between requests.
+    llm_server_start_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 180.0
+    llm_server_check_s: Annotated[float, Field(gt=0, le=3600)] = 10.0
     openai_base_url: str = ""
     openai_model: str = ""
     openai_api_key: str = "none"

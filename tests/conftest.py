@@ -57,3 +57,19 @@ def assistant(settings, built_index, embedder):
     from assistant.chat import Assistant
 
     return Assistant.load(settings, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def local_llm(settings):
+    """mode = "local"'s model: llama-cpp-python's server in a supervised child process on loopback,
+    started on first use, shared by the few LLM tests (one model load) and stopped at the end."""
+    from assistant.llm import LLMUnavailable, LocalModelServer, local_llm_installed
+
+    if not local_llm_installed() and not settings.llm_model_path:
+        pytest.skip("the local LLM (extra 'llm') is not installed: make llm")
+    try:
+        llm = LocalModelServer(settings)
+    except LLMUnavailable as exc:
+        pytest.skip(str(exc))
+    yield llm
+    llm.close()

@@ -4,16 +4,24 @@ and the logic around an LLM (verification, fallback) with a deterministic stand-
 import hashlib
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from assistant import prompts
 from assistant.chat import Assistant, standalone_question
 from assistant.answer import llm_messages
-from assistant.llm import LLMUnavailable, LocalLlamaCpp, complete
+from assistant.llm import LLMUnavailable, LocalModelServer
 from assistant.settings import PROJECT_ROOT
+
+EXAMPLE = "Vad är målvärdet för sjukfrånvaro 2028?"
 
 pytestmark = pytest.mark.slow
 
@@ -116,6 +124,16 @@ def test_streaming_shows_what_is_known_before_the_prose(assistant):
     kinds = [e.kind for e in events]
     assert kinds[0] == "draft" and "4,5" in events[0].text and events[0].answer.citations
     assert "delta" in kinds and kinds[-1] == "final"
+    final = events[-1].answer
+    assert "".join(e.text for e in events if e.kind == "delta") == final.text  # what streamed is the answer
+    assert final.timings["first_verified_s"] <= final.timings["total_s"]
+
+
+def test_model_text_that_fails_verification_never_streams(assistant):
+    llm = ScriptedLLM("Sjukfrånvaron ska vara högst 3,9 procent år 2028 [1]. Det är ett mål.")
+    events = list(_with_llm(assistant, llm).ask_stream(EXAMPLE))
+    assert not [e for e in events if e.kind == "delta"]  # the draft stays until the final answer
+    assert events[-1].answer.verification == "replaced_by_extractive" and "4,5" in events[-1].answer.text
 
 
 def test_cli_ask_json(settings, built_index):
@@ -137,24 +155,14 @@ def test_cli_without_index_says_how_to_build_it(tmp_path):
     assert done.returncode == 1 and "python -m assistant ingest" in done.stderr and "Traceback" not in done.stderr
 
 
-@pytest.mark.llm
-def test_real_local_model_answers_the_example(assistant):
-    try:
-        llm = LocalLlamaCpp(assistant.settings)
-        answer = _with_llm(assistant, llm).ask("Vad är målvärdet för sjukfrånvaro 2028?")
-    except LLMUnavailable as exc:
-        pytest.skip(str(exc))
-    assert "4,5" in answer.text and not answer.refused
-    assert answer.verification in {"passed", "replaced_by_extractive", "llm_refusal_replaced"}
-    assert answer.timings["generation_s"] > 0
+class RecordingServer(LocalModelServer):
+    """The local backend without its server process: records what it is asked to read."""
 
+    def __init__(self) -> None:
+        self.calls, self.name = [], "recording"
 
-class RecordingLocal(LocalLlamaCpp):
-    """The local backend without its model: records what it is asked to read."""
-
-    def __init__(self, settings) -> None:
-        super().__init__(settings)
-        self.calls = []
+    def warm_up(self, messages):
+        self.calls.append(messages)
 
     def stream(self, messages, max_tokens):
         self.calls.append(messages)
@@ -162,7 +170,7 @@ class RecordingLocal(LocalLlamaCpp):
 
 
 def test_warm_up_reads_the_system_prompt_that_every_question_starts_with(assistant):
-    llm = RecordingLocal(assistant.settings)
+    llm = RecordingServer()
     warmed = _with_llm(assistant, llm)
     warmed.warm_up_llm()
     warmed.ask("Vad är målvärdet för sjukfrånvaro 2028?")
@@ -172,23 +180,82 @@ def test_warm_up_reads_the_system_prompt_that_every_question_starts_with(assista
     _with_llm(assistant, ScriptedLLM()).warm_up_llm()  # only the local model is warmed: nothing to call
 
 
-@pytest.mark.llm
-def test_real_local_model_reuses_the_warmed_system_prompt(assistant):
-    import llama_cpp
+def _listening_addresses(port: int) -> list[str]:
+    """The local addresses of TCP sockets listening on `port` (IPv4 and IPv6)."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            local, state = row.split()[1], row.split()[3]
+            address, p = local.rsplit(":", 1)
+            if state == "0A" and int(p, 16) == port:
+                found.append(address)
+    return found
 
-    llm = LocalLlamaCpp(assistant.settings)
-    warmed = _with_llm(assistant, llm)
-    try:
-        warmed.warm_up_llm()
-    except LLMUnavailable as exc:
-        pytest.skip(str(exc))
-    messages = llm_messages("Vad är målvärdet för sjukfrånvaro 2028?", [], "sv")
-    model = llm._model
-    llama_cpp.llama_perf_context_reset(model._ctx.ctx)
-    complete(llm, messages, max_tokens=1)
-    read = llama_cpp.llama_perf_context(model._ctx.ctx).n_p_eval
-    whole = len(model.tokenize(f"<|im_start|>system\n{messages[0]['content']}<|im_end|>".encode(), special=True))
-    assert 0 < read < whole  # only the question was read, not the system prompt again
+
+@pytest.mark.llm
+def test_local_mode_answers_through_the_model_server_on_loopback(assistant, local_llm):
+    bot = _with_llm(assistant, local_llm)
+    bot.warm_up_llm()
+    server = local_llm.server
+    proc, url = server.proc, server.base_url
+    assert proc.pid != os.getpid() and proc.poll() is None  # the model is another process
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    assert url.startswith("http://127.0.0.1:") and _listening_addresses(port) == ["0100007F"]  # 127.0.0.1 only
+    events = list(bot.ask_stream(EXAMPLE))
+    answer = events[-1].answer
+    assert "4,5" in answer.text and not answer.refused
+    assert answer.verification in {"passed", "passed_in_part", "replaced_by_extractive", "llm_refusal_replaced"}
+    assert answer.timings["generation_s"] > 0
+    streamed = "".join(e.text for e in events if e.kind == "delta")
+    assert streamed == (answer.text if answer.mode == "local" else "")  # only verified text streamed
+    # The warm-up read the system prompt; the question read only what follows it (the server's log).
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    system = f"<|im_start|>system\n{llm_messages(EXAMPLE, [], 'sv')[0]['content']}<|im_end|>"
+    request = urllib.request.Request(url.removesuffix("/v1") + "/extras/tokenize", method="POST",
+                                     data=json.dumps({"input": system}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    whole = len(json.load(opener.open(request, timeout=60))["tokens"])
+    time.sleep(0.5)  # the log is read by a thread
+    hits = [int(n) for n in re.findall(r"(\d+) prefix-match hit", "\n".join(server.log_tail()))]
+    assert hits and hits[-1] >= whole - 2, (hits, whole)
+
+
+@pytest.mark.llm
+@pytest.mark.parametrize("fault", ["SIGKILL", "SIGSTOP"], ids=["killed", "hung"])
+def test_a_model_server_that_dies_mid_answer_does_not_stop_the_app(assistant, local_llm, fault):
+    bot = _with_llm(assistant, local_llm)
+    bot.warm_up_llm()
+    server = local_llm.server
+    victim = server.proc.pid
+    sent = threading.Event()
+
+    def strike():  # while the model reads the prompt of a question
+        while not server.busy:
+            time.sleep(0.02)
+        time.sleep(1.0)
+        os.kill(victim, getattr(signal, fault))
+        sent.set()
+
+    threading.Thread(target=strike, daemon=True).start()
+    events = list(bot.ask_stream(EXAMPLE))
+    answer = events[-1].answer
+    assert sent.is_set()
+    # the answer in flight: the extractive answer, with the notice
+    assert answer.mode == "extractive" and answer.verification == "llm_unavailable", answer.verification
+    assert answer.notice == prompts.NOTICE_LLM_DOWN and "4,5" in answer.text and answer.citations
+    # the next question is answered (by the model if it is back within the timeout, else extractively)
+    following = bot.ask("Vad är målvärdet för sjukfrånvaro 2027?")
+    assert following.text and not following.refused and following.citations
+    assert following.verification != "llm_unavailable" or following.notice == prompts.NOTICE_LLM_DOWN
+    # and the model comes back: a new process, answering
+    server.wait_ready(300)
+    assert server.proc.pid != victim and server.restarts >= 1
+    back = bot.ask(EXAMPLE)
+    assert back.verification != "llm_unavailable" and back.timings["generation_s"] > 0
 
 
 def test_a_list_question_gets_the_items_after_the_intro(assistant):
