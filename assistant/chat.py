@@ -259,7 +259,8 @@ class Assistant:
         if files and len(files) > 1:  # a comparison: room for passages from each document named
             params = replace(params, top_k=params.top_k * 2)
         lexical = swedish_terms(standalone) if lang == "en" else None
-        contexts = retrieve(self.index, self.embedder, standalone, params, files, lexical)
+        meaning = self.embedder.embed_queries([standalone])[0]
+        contexts = retrieve(self.index, self.embedder, standalone, params, files, lexical, query_vector=meaning)
         timings["retrieval_s"] = time.perf_counter() - t
         t = time.perf_counter()
         # "vilka är det?" after "hur många yrkesgrupper …?" asks for the names, not the count again
@@ -267,7 +268,6 @@ class Assistant:
         numeric = analysis.numeric  # "alliansens budget" names a document; it does not make the question numeric
         if expected_answer(rewrite.focus) in ("time", "date") and not values_in(rewrite.focus):
             numeric = False  # "när blir tunneln klar?": a table's "Tidplan" cell is another thing's date
-        meaning = self.embedder.embed_queries([standalone])[0]
         cells, other_kind = self._cells(rewrite.focus, files, meaning) if numeric and not wants_names else ([], [])
         if cells and _ASKS_FULL_YEAR.search(rewrite.focus):
             cells = cells + self._full_year_values(rewrite.focus, cells)
@@ -353,10 +353,10 @@ class Assistant:
         same_value = [h for h in hits if h.cell.value is not None and abs(h.cell.value) in quoted]
         if same_value:  # "vilket år avser driftsramen på 5 853 mnkr?": the cell that holds that value
             hits = same_value
-        if kinds and not any(h.cell.column_kind in kinds or not h.cell.column_kind for h in hits):
-            # "vad blev utfallet?" is not answered by a target value; a strong match of another kind is
-            # the measure asked about, and shown as the nearest passage of a refusal
-            strong = sorted((h for h in hits if h.score >= calibration.CELL_ANSWER_P), key=lambda h: -h.score)
+        strong = [h for h in hits if h.score >= calibration.CELL_ANSWER_P]
+        if kinds and strong and not any(h.cell.column_kind in kinds or not h.cell.column_kind for h in strong):
+            # "vad blev utfallet?" is not answered by a target value; the measures that match well but
+            # give only another kind are shown as the nearest passages of a refusal
             return [], cell_evidence(strong[:3], self.lines)
         hits.sort(key=lambda h: -h.score)
         if not hits:

@@ -39,11 +39,13 @@ def guaranteed_heads(rankings: list[list[str]], depth: int) -> list[str]:
 
 
 def retrieve(index: Index, embedder: Embedder, question: str, params: RetrievalParams = RetrievalParams(),
-             files: list[str] | None = None, lexical_query: str | None = None) -> list[Context]:
+             files: list[str] | None = None, lexical_query: str | None = None, query_vector=None) -> list[Context]:
     """`lexical_query` is what BM25 searches for when the question's own words cannot match the
-    documents' (the Swedish terms of an English question)."""
+    documents' (the Swedish terms of an English question); `query_vector` the question's embedding
+    when the caller has it already."""
     files = [f for f in files or [] if f in index.documents] or None
-    query_vector = embedder.embed_queries([question])[0]
+    if query_vector is None:
+        query_vector = embedder.embed_queries([question])[0]
     dense = index.store.query(query_vector, params.dense_k, files)
     lexical = [(i, s) for i, s in index.bm25.search(lexical_query or question, params.bm25_k * (3 if files else 1))
                if not files or index.chunks[i].file in files][: params.bm25_k]
