@@ -72,6 +72,21 @@ class ContextModel(BaseModel):
     score: float
 
 
+class AnalysisModel(BaseModel):
+    """The turn's QuestionAnalysis (assistant/question.py)."""
+
+    question: str
+    standalone: str
+    focus: str
+    lang: str
+    asks: str = Field(description="value | list | date | time | who | anything")
+    numeric: bool
+    years: list[str]
+    kinds: list[str] = Field(description="value kinds named: mål, utfall, bokslut, prognos, budget, plan")
+    documents: list[str]
+    follow_up: bool
+
+
 class AnswerModel(BaseModel):
     question: str
     standalone_question: str = Field(description="the question as it was searched (follow-ups rewritten)")
@@ -84,6 +99,7 @@ class AnswerModel(BaseModel):
     cells: list[CellModel]
     contexts: list[ContextModel]
     timings: dict[str, float]
+    analysis: "AnalysisModel | None" = Field(default=None, description="what the question was read as asking")
 
     @classmethod
     def from_answer(cls, answer) -> "AnswerModel":

@@ -534,11 +534,14 @@ class Assistant:
         covered = {t for t in terms if t in said}
         best, gain = None, 0.0
         for candidate in sentences[:top]:
-            if candidate in draft.evidence or candidate.score < min_ratio * sentences[0].score:
+            if candidate in draft.evidence:
                 continue
             own = set(self.scorer.tokenizer.tokens(candidate.text))
             beside = any(e.info.file == candidate.info.file and abs(e.line_start - candidate.line_start) <= 3
                          for e in draft.evidence)
+            # a sentence right by the answer's is read with it; one from elsewhere must itself be likely
+            if not beside and candidate.score < min_ratio * sentences[0].score:
+                continue
             if not beside and not covered & own:  # about the same thing, or right next to it
                 continue
             g = sum(w for t, w in missing.items() if t in own) / total
