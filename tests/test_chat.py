@@ -351,3 +351,15 @@ def test_the_passage_holding_the_table_value_is_the_first_context(assistant):
     cell = answer.cells[0]
     first = answer.contexts[0].chunk
     assert first.file == cell.file and cell.line in first.lines
+
+
+@pytest.mark.slow
+def test_a_table_row_read_as_prose_is_answered_with_its_columns(assistant):
+    """A "sentence" that is a table row ("… karriärmodell 5 0 10 …") is given as the row's values, each
+    with its column."""
+    from evals.metrics import pastes_table_row
+
+    answer = assistant.ask("För vilka yrkesgrupper är karriärmodellerna klara enligt delårsrapporten?")
+    assert not answer.refused and answer.cells
+    assert not pastes_table_row(answer.text)
+    assert all(c.column in answer.text for c in answer.cells)
