@@ -47,6 +47,7 @@ SEMANTIC_ROWS = 8
 SEMANTIC_SENTENCES = 12
 # A table row read as prose is answered with the values of its rows nearest the question in meaning.
 ROWS_FROM_PROSE = 2
+MIN_ITEM_LETTERS = 20  # fewer letters beside a row's values are a header fragment, not items
 
 _FOLLOW_UP_START = re.compile(
     r"^(och|men|samt|än|hur är det med|hur blir det med|vad gäller|gäller det|samma|and|but|what about|how about|"
@@ -291,7 +292,7 @@ class Assistant:
             draft = refusal(other_kind, lang)
         if not draft.refused:
             draft = self._with_complement(focus, draft, sentences, lang)
-            draft = self._rows_as_values(draft, meaning, lang)
+            draft = self._rows_as_values(draft, meaning, lang, is_list_question(question) or wants_names)
 
         def finish(d: Draft, used_mode: str) -> Answer:
             text, used = resolve_citations(d.text, d.evidence) if not d.refused else (d.text, d.evidence[:3])
@@ -521,14 +522,19 @@ class Assistant:
             return refusal(sentences[:3], lang)
         return compose_sentence_answer(choose_sentences(sentences, named), lang)
 
-    def _rows_as_values(self, draft: Draft, meaning, lang: str) -> Draft:
+    def _rows_as_values(self, draft: Draft, meaning, lang: str, wants_items: bool) -> Draft:
         """A "sentence" that is a table row read as prose is given as that row's values, each with its
-        column: "5,5 (Utfall jan-mar 2024)" says what "5,5 6,2 3,1 6,0" only pastes."""
+        column: "5,5 (Utfall jan-mar 2024)" says what "5,5 6,2 3,1 6,0" only pastes. A question that
+        asks for items ("vilka är det?") gets the sentence's lines that are not the row instead."""
         if draft.refused or draft.cells:
             return draft
         rows = [self._row_read_as_prose(s, meaning) for s in draft.evidence]
         if not any(rows):
             return draft
+        if wants_items:
+            kept = [self._lines_without_cells(s) if row else s for s, row in zip(draft.evidence, rows)]
+            kept = [s for s in kept if s is not None]
+            return compose_sentence_answer(kept, lang) if kept else draft
         values = [ev for row in rows if row for ev in row]
         # Keeping the row's neighbouring lines as prose kept 4 more dev answers right by the patterns but
         # made 14 too long to read (evals/out/m7 against m6): the values alone are the answer.
@@ -555,6 +561,18 @@ class Assistant:
         info = self.index.documents[sentence.info.file]
         hits = [CellHit(cell=c, table=t, info=info, score=sentence.score) for key in nearest for t, c in by_row[key]]
         return cell_evidence(hits[:limit], self.lines)
+
+    def _lines_without_cells(self, sentence: Evidence) -> Evidence | None:
+        """What the sentence says on its lines that hold no table values and no row label, or None."""
+        cells = self._cells_on_lines()
+        file, span = sentence.info.file, range(sentence.line_start, sentence.line_end + 1)
+        labels = {c.row.split(" > ")[-1].strip().lower() for no in span for _, c in cells.get((file, no), [])}
+        kept = [no for no in span if (file, no) not in cells and self.lines.get((file, no), "").strip()
+                and self.lines[(file, no)].strip().lower() not in labels]
+        text = " ".join(self.lines[(file, no)].strip() for no in kept)
+        if sum(c.isalpha() for c in text) < MIN_ITEM_LETTERS:
+            return None
+        return replace(sentence, text=text, line_start=kept[0], line_end=kept[-1], cell=None)
 
     def _cells_on_lines(self) -> dict[tuple[str, int], list]:
         if self.__dict__.get("_cells_on_lines_of") is not self.tables:

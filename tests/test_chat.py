@@ -354,12 +354,14 @@ def test_the_passage_holding_the_table_value_is_the_first_context(assistant):
 
 
 @pytest.mark.slow
-def test_a_table_row_read_as_prose_is_answered_with_its_columns(assistant):
+def test_a_table_row_is_never_pasted_as_an_answer(assistant):
     """A "sentence" that is a table row ("… karriärmodell 5 0 10 …") is given as the row's values, each
-    with its column."""
+    with its column; a question for items gets the items written beside the row."""
     from evals.metrics import pastes_table_row
 
-    answer = assistant.ask("För vilka yrkesgrupper är karriärmodellerna klara enligt delårsrapporten?")
-    assert not answer.refused and answer.cells
-    assert not pastes_table_row(answer.text)
-    assert all(c.column in answer.text for c in answer.cells)
+    values = assistant.ask("Vad var sjukfrånvaron i delårsrapporten?")
+    assert not values.refused and values.cells and not pastes_table_row(values.text)
+    assert all(c.column in values.text for c in values.cells)
+    items = assistant.ask("För vilka yrkesgrupper är karriärmodellerna klara enligt delårsrapporten?")
+    assert not items.refused and not pastes_table_row(items.text)
+    assert "barnmorskor" in items.text
