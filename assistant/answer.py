@@ -11,7 +11,7 @@ from typing import Iterator, Mapping
 
 from . import prompts
 from .chunking import chunk_sentences
-from .lexical import QUOTED_TERM, SwedishTokenizer, words
+from .lexical import QUOTED_TERM, URL, SwedishTokenizer, words
 from .llm import LLM
 from .records import Cell, Citation, Context, DocumentInfo
 
@@ -401,14 +401,14 @@ def compose_table_answer(cells: list[Evidence], lang: str) -> Draft:
     return Draft("\n".join(lines), used, refused=False, cells=[e.cell for e in used])
 
 
-_URL = re.compile(r"\s*(?:https?://|www\.)\S+")
+_SPACED_URL = re.compile(r"\s*" + URL.pattern)
 URL_BLOCK = 2  # a sentence followed by two or more addresses carries a reference list, not an answer
 
 
 def without_url_block(text: str) -> str:
     """The sentence without the run of web addresses the sustainability programme puts after many
     of its sentences (its footnotes' link lists); one address of its own stays."""
-    return _URL.sub("", text).strip() if len(_URL.findall(text)) >= URL_BLOCK else text
+    return _SPACED_URL.sub("", text).strip() if len(URL.findall(text)) >= URL_BLOCK else text
 
 
 def compose_sentence_answer(sentences: list[Evidence], lang: str, start: int = 1) -> Draft:

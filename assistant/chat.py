@@ -18,6 +18,8 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Iterable, Iterator
 
+import numpy as np
+
 from . import calibration, prompts
 from .answer import (MAX_LLM_EVIDENCE, Draft, Evidence, Scorer, add_missing_citations, by_document, cell_evidence,
                      combine, compose_sentence_answer, compose_table_answer, detect_language, evidence_texts,
@@ -33,7 +35,7 @@ from .llm import LLM, LLMUnavailable, LocalModelServer, make_llm
 from .question import analyse
 from .records import Answer, Context
 from .retrieval import RetrievalParams, retrieve
-from .semantic import ROW, SENTENCE, row_text
+from .semantic import ROW, SENTENCE, normalised, row_text
 from .settings import Settings
 from .table_store import CellHit, TableStore, requested_kinds
 from .tables import STRONG_MATCH
@@ -203,6 +205,16 @@ class Assistant:
             for token in set(index.bm25.tokenizer.tokens(chunk.text)):
                 df[token] = df.get(token, 0) + 1
         self.scorer = Scorer(index.bm25.tokenizer, df, len(index.chunks))
+        # what meaning-based matching reads on every question, derived once per build
+        self.table_cells = {t.id: self.tables.table(t.id) for t in self.tables.tables()}
+        self.cells_by_line: dict[tuple[str, int], list] = {}
+        for table, cells in self.table_cells.values():
+            for cell in cells:
+                self.cells_by_line.setdefault((cell.file, cell.line), []).append((table, cell))
+        vectors = index.store.embeddings(list(index.chunks))
+        self.passage_ids = [i for i in index.chunks if i in vectors]
+        self.passage_matrix = normalised(np.vstack([vectors[i] for i in self.passage_ids]).astype(np.float32)) \
+            if self.passage_ids else np.zeros((0, 1), np.float32)
 
     def _refresh(self) -> None:
         """Pick up a new build after `ingest` without restarting the app."""
@@ -353,7 +365,7 @@ class Assistant:
             else:
                 hits += self.tables.lookup(question, document=document, limit=limit)
         kinds = requested_kinds(question)
-        hits = self._scored_cells(hits, meaning, years, files, kinds, quoted)
+        hits = self._scored_cells(hits, meaning, years, files, kinds)
         same_value = [h for h in hits if h.cell.value is not None and abs(h.cell.value) in quoted]
         if same_value:  # "vilket år avser driftsramen på 5 853 mnkr?": the cell that holds that value
             hits = same_value
@@ -380,7 +392,7 @@ class Assistant:
         return cell_evidence(chosen, self.lines), []
 
     def _scored_cells(self, hits: list[CellHit], meaning, years: list[str], files: list[str] | None,
-                      kinds: set[str], quoted: set[float]) -> list[CellHit]:
+                      kinds: set[str]) -> list[CellHit]:
         """The word matches and the rows nearest in meaning, each scored by the calibrated cell model."""
         semantic = self.index.semantic
         found = {(h.cell.table_id, h.cell.line, h.cell.column): h for h in hits}
@@ -413,27 +425,13 @@ class Assistant:
 
     def _passage_similarities(self, meaning) -> dict[str, float]:
         """Cosine of the question and every passage: a sentence is read in its passage's sense."""
-        import numpy as np
-
-        if self.__dict__.get("_passage_matrix_of") is not self.index:
-            ids = list(self.index.chunks)
-            vectors = self.index.store.embeddings(ids)
-            ids = [i for i in ids if i in vectors]
-            matrix = np.vstack([vectors[i] for i in ids]).astype(np.float32) if ids else np.zeros((0, 1), np.float32)
-            norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-            self._passage_ids, self._passage_matrix = ids, matrix / np.where(norms == 0, 1.0, norms)
-            self._passage_matrix_of = self.index
-        if not self._passage_ids:
+        if not self.passage_ids:
             return {}
         q = meaning / (np.linalg.norm(meaning) or 1.0)
-        return dict(zip(self._passage_ids, (self._passage_matrix @ q.astype(np.float32)).tolist()))
+        return dict(zip(self.passage_ids, (self.passage_matrix @ q.astype(np.float32)).tolist()))
 
     def _row_cells(self, table_id: str, row: str):
-        cache = self.__dict__.setdefault("_rows_cache", {})
-        if table_id not in cache:
-            table, cells = self.tables.table(table_id)
-            cache[table_id] = (table, cells)
-        table, cells = cache[table_id]
+        table, cells = self.table_cells[table_id]
         return table, [c for c in cells if c.row == row]
 
     def _scored_sentences(self, sentences: list[Evidence], meaning, contexts: list[Context], lang: str,
@@ -543,10 +541,10 @@ class Assistant:
         return combine(table, compose_sentence_answer(prose, lang, start=len(values) + 1)) if prose else table
 
     def _row_read_as_prose(self, sentence: Evidence, meaning, limit: int = MAX_CELLS) -> list[Evidence]:
-        """The table store's cells on the sentence's lines, of the row nearest the question in meaning;
+        """The table store's cells on the sentence's lines, of the rows nearest the question in meaning;
         empty when the sentence is running text."""
         cells = [c for no in range(sentence.line_start, sentence.line_end + 1)
-                 for c in self._cells_on_lines().get((sentence.info.file, no), [])]
+                 for c in self.cells_by_line.get((sentence.info.file, no), [])]
         if not cells or meaning is None or self.index.semantic is None:
             return []
         by_row: dict[tuple[str, str], list] = {}
@@ -564,7 +562,7 @@ class Assistant:
 
     def _lines_without_cells(self, sentence: Evidence) -> Evidence | None:
         """What the sentence says on its lines that hold no table values and no row label, or None."""
-        cells = self._cells_on_lines()
+        cells = self.cells_by_line
         file, span = sentence.info.file, range(sentence.line_start, sentence.line_end + 1)
         labels = {c.row.split(" > ")[-1].strip().lower() for no in span for _, c in cells.get((file, no), [])}
         kept = [no for no in span if (file, no) not in cells and self.lines.get((file, no), "").strip()
@@ -573,16 +571,6 @@ class Assistant:
         if sum(c.isalpha() for c in text) < MIN_ITEM_LETTERS:
             return None
         return replace(sentence, text=text, line_start=kept[0], line_end=kept[-1], cell=None)
-
-    def _cells_on_lines(self) -> dict[tuple[str, int], list]:
-        if self.__dict__.get("_cells_on_lines_of") is not self.tables:
-            found: dict[tuple[str, int], list] = {}
-            for table in self.tables.tables():
-                t, cells = self.tables.table(table.id)
-                for cell in cells:
-                    found.setdefault((cell.file, cell.line), []).append((t, cell))
-            self._cells_by_line, self._cells_on_lines_of = found, self.tables
-        return self._cells_by_line
 
     def _with_complement(self, question: str, draft: Draft, sentences: list[Evidence], lang: str,
                          min_gain: float = 0.15, min_ratio: float = 0.5, top: int = 10) -> Draft:

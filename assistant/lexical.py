@@ -19,6 +19,9 @@ import numpy as np
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # A term in parentheses or quotes ("(låneram)", "'Utfall 2023'"): in an English question, Swedish words
 # the asker quoted.
+# A web address ("https://…", "www.…"): the sustainability programme follows many sentences with a
+# run of them (its footnotes' link lists).
+URL = re.compile(r"(?:https?://|www\.)\S+")
 QUOTED_TERM = re.compile(r"\(([^)]*)\)|[\"“”'‘’]([^\"“”'‘’]{1,80})[\"“”'‘’]")
 _MIN_PART = 4
 _LINKING = ("s", "e", "a", "u", "o")  # fogemorfem: "utveckling-s-strategi"

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
 
+from .lexical import URL
 from .records import Chunk
 
 # Bump when what is embedded changes (the sentence splitter, the row text): the index rebuilds.
@@ -56,18 +56,15 @@ def text_key(kind: str, text: str) -> str:
     return hashlib.sha1(f"{kind}\n{text}".encode()).hexdigest()
 
 
-_URL = re.compile(r"(?:https?://|www\.)\S+")
-
-
 def sentence_units(chunks: Iterable[Chunk], split: Callable[[Chunk], list[tuple[str, int, int]]]) -> list[Unit]:
     units, seen = [], set()
     for chunk in chunks:
         for text, first, last in split(chunk):
             # a reference list of web addresses means nothing to the model: the words around it do
-            if sum(c.isalpha() for c in _URL.sub("", text)) < MIN_LETTERS or (chunk.file, first, text) in seen:
+            if sum(c.isalpha() for c in URL.sub("", text)) < MIN_LETTERS or (chunk.file, first, text) in seen:
                 continue
             seen.add((chunk.file, first, text))
-            units.append(Unit(SENTENCE, chunk.file, first, last, " ".join(_URL.sub(" ", text).split()),
+            units.append(Unit(SENTENCE, chunk.file, first, last, " ".join(URL.sub(" ", text).split()),
                               chunk_id=chunk.id))
     return units
 
@@ -108,10 +105,11 @@ def embed_units(units: list[Unit], embedder, reuse: dict[str, np.ndarray], progr
             bar.update(len(idx))
     if not units:
         return np.zeros((0, 0), dtype=np.float32), 0
-    return _normalised(np.vstack(vectors).astype(np.float32)), len(todo)
+    return normalised(np.vstack(vectors).astype(np.float32)), len(todo)
 
 
-def _normalised(matrix: np.ndarray) -> np.ndarray:
+def normalised(matrix: np.ndarray) -> np.ndarray:
+    """The rows scaled to unit length (a zero row stays zero), so that a dot product is a cosine."""
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.where(norms == 0, 1.0, norms)
 
@@ -124,6 +122,10 @@ class SemanticIndex:
         self.matrix = matrix
         self._by_kind = {kind: np.array([i for i, u in enumerate(units) if u.kind == kind], dtype=np.int64)
                          for kind in (SENTENCE, ROW)}
+        self._places: dict[tuple, int] = {}  # (kind, text) and (kind, file, first line) -> unit
+        for i, u in enumerate(units):
+            self._places.setdefault((u.kind, u.file, u.line_start), i)
+            self._places.setdefault((u.kind, u.text), i)
 
     def save(self, directory: Path) -> None:
         with (directory / UNITS_FILE).open("w", encoding="utf-8") as fh:
@@ -163,15 +165,9 @@ class SemanticIndex:
 
     def similarity(self, query_vector: np.ndarray, kind: str, file: str, line: int, text: str = "") -> float | None:
         """The cosine of the unit at this place (or with this text), if the index has one."""
-        cache = self.__dict__.setdefault("_places", None)
-        if cache is None:
-            cache = self._places = {}
-            for i, u in enumerate(self.units):
-                cache.setdefault((u.kind, u.file, u.line_start), i)
-                cache.setdefault((u.kind, u.text), i)
-        i = cache.get((kind, text)) if text else None
+        i = self._places.get((kind, text)) if text else None
         if i is None:
-            i = cache.get((kind, file, line))
+            i = self._places.get((kind, file, line))
         if i is None:
             return None
         q = query_vector / (np.linalg.norm(query_vector) or 1.0)
