@@ -22,7 +22,7 @@ from typing import Callable
 
 from .chunking import ChunkerParams, chunk_document, embedding_text
 from .embedding import Embedder
-from .ingest import scan_corpus
+from .ingest import CLEANER_VERSION, scan_corpus
 from .lexical import TOKENIZER_VERSION, BM25Index
 from .records import Chunk, Document, DocumentInfo
 from .semantic import SEMANTIC_VERSION, SemanticIndex, row_units, sentence_units
@@ -101,7 +101,7 @@ def builders() -> dict[str, str]:
     from .table_store import SCHEMA_VERSION
     from .tables import EXTRACTOR_VERSION
 
-    return {"tables": f"{EXTRACTOR_VERSION}/{SCHEMA_VERSION}", "tokenizer": str(TOKENIZER_VERSION),
+    return {"cleaner": str(CLEANER_VERSION), "tables": f"{EXTRACTOR_VERSION}/{SCHEMA_VERSION}", "tokenizer": str(TOKENIZER_VERSION),
             "semantic": str(SEMANTIC_VERSION), "format": str(INDEX_FORMAT)}
 
 

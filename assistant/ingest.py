@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .records import Document, DocumentInfo, Line
+from .text import without_control, without_markup
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx")
 MANIFEST_NAME = "manifest.toml"
@@ -24,8 +25,9 @@ _HYPHEN_END = re.compile(r"(\w*[^\W\d_])-\s*$")
 _FIRST_WORD = re.compile(r"^\s*([^\W\d_]+)")
 # A footnote number glued to a lower-case word: "växthusgaser11 ska" -> "växthusgaser ska".
 _GLUED_FOOTNOTE = re.compile(r"(?<=[a-zåäöé]{3})\d{1,2}(?=[\s.,;:)]|$)")
-_TAGS = re.compile(r"</?(?:i|b|u|em|strong|sup|sub)>", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+# Part of the index key: a change in how lines are cleaned changes every chunk after it.
+# 2: block markup (<p>, <br>) is cleaned like inline markup, through assistant.text.
+CLEANER_VERSION = 2
 
 
 class SkippedFile(Exception):
@@ -189,10 +191,8 @@ def clean_lines(raw_lines: list[str], pages: list[int | None] | None = None) -> 
 
 
 def _clean_line(text: str) -> str:
-    text = _CONTROL.sub("", text)
-    text = _TAGS.sub("", text)
+    text = without_markup(without_control(text))
     text = _GLUED_FOOTNOTE.sub("", text)
-    text = text.replace("\u00ad", "")  # soft hyphen
     return re.sub(r"[ \u00a0]+", " ", text).strip()
 
 

@@ -1,0 +1,41 @@
+"""Character-level rules every stage shares, each written once.
+
+The corpus is extracted text: PDF and DOCX exports keep inline markup (``<i>``, ``<sup>``), block
+markup (``<p>``, ``<br>``), soft hyphens and control characters. Ingest, table extraction and the
+question's own cleaning all apply these same rules, so a chunk, a table cell and a question never
+disagree about what a character means.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Inline markup wraps part of a word or a footnote number: removed without a space, so
+# "växthusgaser<sup>11</sup>" stays one token for the footnote rule to strip.
+INLINE_TAG = re.compile(r"</?(?:i|b|u|em|strong|sup|sub)\s*>", re.IGNORECASE)
+# Block markup separates words: replaced by a space ("mål<p>utfall" is two words).
+BLOCK_TAG = re.compile(r"</?(?:p|br)\s*/?>", re.IGNORECASE)
+ITALIC_OPEN = re.compile(r"<i>", re.IGNORECASE)  # an italic row label marks a sub-row in table layouts
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+# Zero-width and bidirectional controls a pasted question may carry: invisible, never meaningful.
+INVISIBLE_CHARS = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+SOFT_HYPHEN = "\u00ad"
+NO_BREAK_SPACE = "\u00a0"
+# "[1]", "[12]": an answer's citation marker.
+CITATION_MARKER = re.compile(r"\[(\d{1,2})\]")
+
+
+def without_markup(text: str) -> str:
+    """Markup tags out: inline ones without a trace, block ones as a space."""
+    if "<" not in text:
+        return text
+    return BLOCK_TAG.sub(" ", INLINE_TAG.sub("", text))
+
+
+def without_control(text: str) -> str:
+    """Control characters and soft hyphens out; layout (spaces, tabs) kept."""
+    return CONTROL_CHARS.sub("", text.replace(SOFT_HYPHEN, ""))
+
+
+def collapse_spaces(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
