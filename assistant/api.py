@@ -87,6 +87,15 @@ class AnalysisModel(BaseModel):
     follow_up: bool
 
 
+class DecisionModel(BaseModel):
+    """Which rule decided the answer (assistant/decision.py) and the signals it read."""
+
+    rule: str = Field(description="table_value | sentence | refused_unlikely | refused_name | refused_amount | "
+                                  "refused_date | refused_kind | input")
+    signals: dict[str, Any]
+    steps: list[str] = Field(description="what refined the answer after the rule: complement, rows_as_values, …")
+
+
 class AnswerModel(BaseModel):
     question: str
     standalone_question: str = Field(description="the question as it was searched (follow-ups rewritten)")
@@ -100,6 +109,7 @@ class AnswerModel(BaseModel):
     contexts: list[ContextModel]
     timings: dict[str, float]
     analysis: "AnalysisModel | None" = Field(default=None, description="what the question was read as asking")
+    decision: "DecisionModel | None" = Field(default=None, description="which rule decided the answer")
 
     @classmethod
     def from_answer(cls, answer) -> "AnswerModel":

@@ -91,7 +91,8 @@ def _open_store(settings: Settings, build_dir: Path, collection: str, create: bo
 
 def _file_key(doc: Document, settings: Settings, params: ChunkerParams) -> str:
     """What a file's chunks and vectors depend on; equal keys mean they can be reused."""
-    parts = [doc.sha256, doc.info.title, json.dumps(params.as_dict()), settings.embedding_model, str(INDEX_FORMAT)]
+    parts = [doc.sha256, doc.info.title, json.dumps(params.as_dict()), settings.embedding_model, str(INDEX_FORMAT),
+             f"cleaner={CLEANER_VERSION}"]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -377,7 +378,7 @@ class Index:
             )
         if meta.get("builders") != builders():
             raise IndexMismatch(
-                f"Indexet byggdes med andra versioner av tabelläsaren, tokeniseraren eller den semantiska "
+                f"Indexet byggdes med andra versioner av radrensningen, tabelläsaren, tokeniseraren eller den semantiska "
                 f"delen ({meta.get('builders')} mot {builders()}). Kör `{REBUILD_COMMAND}` för att bygga om det.")
         try:
             chunks = {c.id: c for c in read_chunks(directory / "chunks.jsonl")}

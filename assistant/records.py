@@ -126,6 +126,50 @@ class Citation:
     quote: str
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """One citable piece: a sentence of a passage or a table cell, scored for the question."""
+
+    text: str
+    info: DocumentInfo
+    section: str
+    line_start: int
+    line_end: int
+    page: int | None
+    score: float
+    cell: Cell | None = None
+    caption: str = ""
+
+    def citation(self, n: int) -> Citation:
+        return Citation(n=n, file=self.info.file, source_file=self.info.source_file, title=self.info.title,
+                        cite=self.info.cite, kind_label=self.info.kind_label, section=self.section,
+                        line_start=self.line_start, line_end=self.line_end, page=self.page, quote=self.text)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Which rule decided the answer, and the signals it read (for the evaluation and debugging)."""
+
+    rule: str  # one of decision.RULES
+    signals: dict[str, Any] = field(default_factory=dict)
+    steps: tuple[str, ...] = ()  # rules that changed the draft after it was decided ("complement", …)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rule": self.rule, "signals": self.signals, "steps": list(self.steps)}
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An answer before its citations are resolved: its text with markers [n] into `evidence`."""
+
+    text: str
+    evidence: list[Evidence]
+    refused: bool
+    verification: str = "not_needed"
+    notice: str = ""
+    cells: list[Cell] = field(default_factory=list)
+
+
 @dataclass
 class Answer:
     question: str
@@ -140,6 +184,7 @@ class Answer:
     notice: str = ""  # a message for the user, e.g. "LLM-tjänsten svarar inte; svaret är extraktivt."
     timings: dict[str, float] = field(default_factory=dict)
     analysis: Any = None  # the turn's QuestionAnalysis (question.py), for the evaluation and debugging
+    decision: Decision | None = None  # which rule decided (decision.py)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -168,4 +213,5 @@ class Answer:
             "cells": [asdict(c) for c in self.cells],
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "analysis": self.analysis.to_json() if self.analysis is not None else None,
+            "decision": self.decision.to_json() if self.decision is not None else None,
         }

@@ -39,3 +39,9 @@ def without_control(text: str) -> str:
 
 def collapse_spaces(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
+
+# A number as printed: "1 500", "6,2", "-3". Thousands are grouped by a space or no-break space.
+NUMBER = re.compile(r"(?<![\w,.])[-−–]?\d{1,3}(?:[ \u00a0]\d{3})+(?:[,.]\d+)?(?![\w])|(?<![\w,.])[-−–]?\d+(?:[,.]\d+)?(?![\w])")
+# A year the documents can be about (1980-2049); a wider pattern would read amounts such as
+# "2 500" or "2060 mnkr" as years.
+YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")

@@ -65,7 +65,7 @@ class AssistantSystem:
         return data
 
     def _lines(self, file: str, first: int, last: int, extra: int) -> str:
-        lines = getattr(self.assistant, "lines", {})
+        lines = self.assistant.finder.lines  # the build's source lines, by (file, line number)
         if self._numbers is None or self._numbers_of is not lines:  # rebuilt after a new index build
             self._numbers, self._numbers_of = {}, lines
             for f, no in lines:

@@ -16,8 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from assistant import prompts
-from assistant.chat import Assistant, standalone_question
-from assistant.answer import llm_messages
+from assistant.chat import Assistant
+from assistant.conversation import standalone_question
+from assistant.generation import llm_messages
 from assistant.llm import LLMUnavailable, LocalModelServer
 from assistant.settings import PROJECT_ROOT
 

@@ -121,6 +121,19 @@ def test_a_new_table_extractor_makes_the_index_stale(settings, embedder, built_i
     assert Index.open(local).meta["builders"]["tables"].startswith(f"{tables.EXTRACTOR_VERSION}/")
 
 
+def test_a_new_line_cleaner_rechunks_every_file(settings, embedder, built_index, tmp_path, monkeypatch):
+    """Chunks are made from cleaned lines: a changed cleaner must not reuse the old chunks."""
+    import assistant.index as index_module
+
+    local = _copy_index(settings, tmp_path)
+    chunks = len(Index.open(local).chunks)
+    monkeypatch.setattr(index_module, "CLEANER_VERSION", index_module.CLEANER_VERSION + 1)
+    with pytest.raises(IndexMismatch):
+        Index.open(local)
+    report = build_index(local, embedder, progress=False, log=lambda m: None)
+    assert not report.unchanged and report.embedded == chunks and report.reused == 0
+
+
 def test_the_semantic_index_has_every_sentence_and_row(index):
     semantic = index.semantic
     assert semantic is not None and len(semantic.units) == index.meta["semantic"]["units"]

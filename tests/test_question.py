@@ -1,6 +1,8 @@
 """The question analysis: one record per turn from the closed vocabularies of a question."""
 
-from assistant.question import QuestionAnalysis, analyse, asks_for, documents_named
+from assistant.question import (QuestionAnalysis, analyse, asks_for, asks_for_amount, detect_language, documents_named,
+                                expected_answer, question_years, values_in)
+from assistant.evidence import states, states_amount
 
 ALIASES = {"delarsrapport.txt": ("delårsrapporten", "interim report"),
            "budget2021.txt": ("budget 2021",)}
@@ -34,3 +36,36 @@ def test_what_is_asked_for():
     assert asks_for("Vilka fokusområden finns?") == "list"
     assert asks_for("Beskriv strategin") == "anything"
     assert documents_named("enligt the interim report", ALIASES) == ("delarsrapport.txt",)
+
+
+def test_language_and_years():
+    assert detect_language("What is the sick leave target for 2028?") == "en"
+    assert detect_language("Vad är målvärdet för sjukfrånvaro 2028?") == "sv"
+    # Swedish terms quoted in an English question do not make it Swedish
+    assert detect_language("How is the dependency ratio (försörjningskvot) expected to change?") == "en"
+    assert detect_language("Which parties make up Allians för Kronoberg?") == "en"
+    assert detect_language("och 2027?") == "sv"
+    assert question_years("Vilken nivå år -28 och 2030?") == {"2028", "2030"}
+
+
+def test_amounts_and_quoted_values():
+
+    assert asks_for_amount("Hur många ambulanser levererades?") and asks_for_amount("How many members?")
+    assert not asks_for_amount("Vem är regiondirektör?")
+    assert states_amount("Utöka till 35 tjänster 2027.") and not states_amount("Arbetet klart under 2024.")
+    assert values_in("Vilket år avser driftsramen på 5 853 mnkr budgetår -25?") == {5853.0}
+    assert values_in("Står sjukfrånvaron 'Utfall 2023' som 6,0 %?") == {6.0}
+    assert values_in("Vad säger budgetförslaget 2025–27 och planen 2022-2023 om 4,5 %?") == {4.5}
+
+
+def test_the_kind_of_answer_asked_for():
+    assert expected_answer("Vilket datum antog regionfullmäktige programmet?") == "date"
+    assert expected_answer("What date is the strategy dated?") == "date"
+    assert expected_answer("När väntas tunneln vara klar?") == "time"
+    assert expected_answer("Sedan när sitter alliansen i opposition?") == "time"
+    assert expected_answer("Hur många sökte utbildningstjänst?") == "amount"
+    assert expected_answer("Vad händer när tunneln är klar?") == ""
+    assert states("date", "Datum: 2025-09-30") and states("date", "beslutades den 12 juni")
+    assert not states("date", "för perioden 2024–2028")
+    assert states("time", "förväntas vara klar 2029") and states("time", "till hösten")
+    assert not states("time", "skapar nya möjligheter")

@@ -4,9 +4,9 @@ so far has passed verification, and what is shown is never changed afterwards (f
 from __future__ import annotations
 
 from assistant import prompts
-from assistant.answer import Draft, Evidence, resolve_citations
-from assistant.chat import VerifiedRelease, verify_generated
-from assistant.records import DocumentInfo
+from assistant.citations import resolve_citations
+from assistant.generation import VerifiedRelease, verify_generated
+from assistant.records import DocumentInfo, Draft, Evidence
 
 INFO = DocumentInfo(file="a.txt", source_file="a.txt", cite="Hållbarhetsprogram", title="H", kind="programme",
                     kind_label="program")

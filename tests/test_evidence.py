@@ -1,7 +1,11 @@
-from assistant.answer import (Evidence, by_document, detect_language, expected_answer, format_cell_value, list_items_after,
-                              llm_messages, logical_lines, prefer_answer_type, question_years, resolve_citations,
-                              split_sentences, states, states_amount, unsupported_numbers)
-from assistant.records import Cell, Chunk, Context, DocumentInfo
+"""Evidence: sentences with their lines, list items, what a piece of evidence states."""
+
+from assistant.chunking import chunk_sentences
+from assistant.evidence import (list_items_after, logical_lines, names_missing, prefer_answer_type, states,
+                               states_amount, with_list)
+from assistant.lexical import SwedishTokenizer
+from assistant.question import expected_answer, names_in
+from assistant.records import Chunk, Context, DocumentInfo, Evidence
 
 INFO = DocumentInfo(file="a.txt", source_file="000.txt", cite="Dok A", title="Dokument A", kind="programme",
                     kind_label="program")
@@ -11,59 +15,19 @@ def _evidence(text: str) -> Evidence:
     return Evidence(text, INFO, "Avsnitt", 10, 10, None, 1.0)
 
 
-def test_the_llm_prompt_names_each_document_once_above_its_items(monkeypatch):
-    monkeypatch.setattr("assistant.answer.MAX_LLM_EVIDENCE", 3)
-    other = DocumentInfo(file="b.txt", source_file="001.txt", cite="Dok B", title="Dokument B", kind="budget",
-                         kind_label="antagen budget")
-    first, second, third = _evidence("första"), Evidence("andra", other, "", 1, 1, None, 0.9), _evidence("tredje")
-    grouped = by_document([first, second, third])
-    assert grouped == [first, third, second]  # the first item stays [1]
-    user = llm_messages("Fråga?", grouped, "sv")[1]["content"]
-    assert user.count("program") == 1 and user.count("antagen budget") == 1
-    assert "Dok A (program):\n[1] första\n[2] tredje\nDok B (antagen budget):\n[3] andra" in user
-
-
-def test_invented_citations_are_dropped_and_the_rest_renumbered():
-    evidence = [_evidence("första"), _evidence("andra")]
-    text, used = resolve_citations("Värdet är 4,5 [2]. Något annat [7]. Och [2] igen [1].", evidence)
-    assert text == "Värdet är 4,5 [1]. Något annat. Och [1] igen [2]."
-    assert [e.text for e in used] == ["andra", "första"]
-
-
-def test_numbers_must_stand_in_the_evidence():
-    evidence = ["sjukfrånvaron vara max 4,5 procent", "Driftram 1 515 mnkr"]
-    assert not unsupported_numbers("Högst 4.5 procent [1] och 1515 mnkr [2].", evidence, "")
-    assert unsupported_numbers("Högst 5,5 procent [1].", evidence, "") == {"5,5"}
-    assert not unsupported_numbers("År 2028 gäller 4,5 [1].", evidence, "Vad gäller 2028?")
-
-
-def test_cell_values_read_naturally():
-    cell = Cell("t", "a.txt", 1, "Sjukfrånvaro", "Mål 2028", "4,5", 4.5, unit="procent", comparator="max")
-    assert format_cell_value(cell) == "max 4,5 procent"
-    phrase = Cell("t", "a.txt", 1, "Byggmaterial", "Mål 2028", "minst 95 procent", 95.0, unit="%", comparator="minst")
-    assert format_cell_value(phrase) == "minst 95 procent"
-
-
-def test_language_and_years():
-    assert detect_language("What is the sick leave target for 2028?") == "en"
-    assert detect_language("Vad är målvärdet för sjukfrånvaro 2028?") == "sv"
-    # Swedish terms quoted in an English question do not make it Swedish
-    assert detect_language("How is the dependency ratio (försörjningskvot) expected to change?") == "en"
-    assert detect_language("Which parties make up Allians för Kronoberg?") == "en"
-    assert detect_language("och 2027?") == "sv"
-    assert question_years("Vilken nivå år -28 och 2030?") == {"2028", "2030"}
+def _scored(text: str, score: float, line: int) -> Evidence:
+    return Evidence(text, INFO, "Avsnitt", line, line, None, score)
 
 
 def test_sentences_keep_their_source_lines():
     chunk = Chunk(id="a#0", file="a.txt", text="Första meningen slutar här. Andra\nmeningen fortsätter.\n• En punkt",
                   section=("Avsnitt",), line_start=3, line_end=9, lines=(3, 5, 9))
-    sentences = split_sentences(Context(chunk, 1.0, INFO))
+    sentences = chunk_sentences(chunk)
     assert sentences == [("Första meningen slutar här.", 3, 3), ("Andra meningen fortsätter.", 3, 5),
                          ("• En punkt", 9, 9)]
 
 
 def test_list_items_are_read_after_the_intro_across_a_heading():
-    from assistant.answer import list_items_after, with_list
 
     lines = {("a.txt", 10): "bryts dessa ner i riktningsmål.", ("a.txt", 11): "Riktningsmål",
              ("a.txt", 13): "1. Öka fokus på person", ("a.txt", 14): "och relation",
@@ -80,7 +44,6 @@ def test_list_items_are_read_after_the_intro_across_a_heading():
 
 
 def test_names_in_the_question_must_be_in_the_evidence():
-    from assistant.answer import names_in, names_missing
     from assistant.lexical import SwedishTokenizer
 
     tokenizer = SwedishTokenizer()
@@ -89,34 +52,6 @@ def test_names_in_the_question_must_be_in_the_evidence():
     assert names_missing({"Skånes"}, evidence, tokenizer) == {"Skånes"}
     assert names_missing(names_in("Hur många AT-läkare anställdes i Växjö?"),
                          [_evidence("I Växjö anställdes 20 AT-läkare.")], tokenizer) == set()
-
-
-def test_amounts_and_quoted_values():
-    from assistant.answer import asks_for_amount, states_amount, values_in
-
-    assert asks_for_amount("Hur många ambulanser levererades?") and asks_for_amount("How many members?")
-    assert not asks_for_amount("Vem är regiondirektör?")
-    assert states_amount("Utöka till 35 tjänster 2027.") and not states_amount("Arbetet klart under 2024.")
-    assert values_in("Vilket år avser driftsramen på 5 853 mnkr budgetår -25?") == {5853.0}
-    assert values_in("Står sjukfrånvaron 'Utfall 2023' som 6,0 %?") == {6.0}
-    assert values_in("Vad säger budgetförslaget 2025–27 och planen 2022-2023 om 4,5 %?") == {4.5}
-
-
-def test_the_kind_of_answer_asked_for():
-    assert expected_answer("Vilket datum antog regionfullmäktige programmet?") == "date"
-    assert expected_answer("What date is the strategy dated?") == "date"
-    assert expected_answer("När väntas tunneln vara klar?") == "time"
-    assert expected_answer("Sedan när sitter alliansen i opposition?") == "time"
-    assert expected_answer("Hur många sökte utbildningstjänst?") == "amount"
-    assert expected_answer("Vad händer när tunneln är klar?") == ""
-    assert states("date", "Datum: 2025-09-30") and states("date", "beslutades den 12 juni")
-    assert not states("date", "för perioden 2024–2028")
-    assert states("time", "förväntas vara klar 2029") and states("time", "till hösten")
-    assert not states("time", "skapar nya möjligheter")
-
-
-def _scored(text: str, score: float, line: int) -> Evidence:
-    return Evidence(text, INFO, "Avsnitt", line, line, None, score)
 
 
 def test_a_sentence_stating_what_is_asked_comes_first_among_close_ones():

@@ -1,0 +1,109 @@
+"""Follow-up questions made standalone from the conversation.
+
+A short question, one that starts like a continuation ("och 2027?", "what about …") or one that
+points back ("vem ansvarar för det?") is read in the frame of the last user turn: its years
+replace the earlier ones, another document named replaces the earlier document, a new topic is
+asked with the earlier question as background. The history is the caller's: nothing is kept here,
+so two conversations never share anything.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from .lexical import STOPWORDS, words
+from .question import question_years
+from .text import YEAR
+
+_FOLLOW_UP_START = re.compile(
+    r"^(och|men|samt|än|hur är det med|hur blir det med|vad gäller|gäller det|samma|and|but|what about|how about|"
+    r"and for|same for|then)\b", re.IGNORECASE)
+_PRONOUNS = {"det", "den", "dem", "dessa", "detta", "denna", "där", "året", "it", "that", "this", "they", "those",
+             "there"}
+_FILLER = re.compile(r"^(och|men|samt|and|but|what about|how about|hur är det med|vad gäller)\s+", re.IGNORECASE)
+_GENERIC_FOLLOW_UP = {"samma", "också", "även", "vad", "vilka", "vilken", "vilket", "gäller", "about", "what",
+                      "which", "same", "also", "then", "året", "detta", "dessa", "ansvarar", "ansvarig",
+                      # the kind of value: "och målet?" asks the earlier question about another column
+                      "målet", "målvärdet", "utfallet", "prognosen", "budgeten", "helåret", "target", "outcome",
+                      "forecast",
+                      # asking for the source: "vilket dokument säger det?"
+                      "dokument", "dokumentet", "säger", "står", "källan", "källa", "document", "says", "source"}
+# A follow-up has at most this many words, or this many when it points back with a pronoun.
+_SHORT_FOLLOW_UP_WORDS = 3
+_POINTING_FOLLOW_UP_WORDS = 7
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A follow-up made standalone: `text` for retrieval and display, `focus` what was asked now,
+    `background` what the earlier turn adds (weighed lower when choosing sentences)."""
+
+    text: str
+    focus: str
+    background: str = ""
+
+
+def bounded_history(history: list[dict[str, str]], turns: int) -> list[dict[str, str]]:
+    """The last `turns` exchanges of well-formed turns; anything else in the history is ignored."""
+    valid = [t for t in history if isinstance(t, dict) and t.get("role") in ("user", "assistant")
+             and isinstance(t.get("content"), str)]
+    return valid[-2 * turns:]
+
+
+def is_follow_up(question: str) -> bool:
+    tokens = words(question)
+    return bool(_FOLLOW_UP_START.match(question)) or len(tokens) <= _SHORT_FOLLOW_UP_WORDS \
+        or bool(_PRONOUNS & set(tokens)) and len(tokens) <= _POINTING_FOLLOW_UP_WORDS
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in words(text) if len(w) > 3 and w not in STOPWORDS and w not in _PRONOUNS
+            and not w.isdigit() and w not in _GENERIC_FOLLOW_UP]
+
+
+def _previous_question(history: list[dict[str, str]], names: list[str]) -> str:
+    """The last user turn as a standalone question: a follow-up to a follow-up ("och 2027?" then
+    "vilket dokument säger det?") goes back to the question both depend on."""
+    for i in range(len(history) - 1, -1, -1):
+        turn = history[i]
+        if turn.get("role") == "user" and turn.get("content"):
+            return standalone_question(turn["content"], history[:i], names).text
+    return ""
+
+
+def without_names(text: str, names: Iterable[str]) -> str:
+    """The text with document names ("alliansens budgetförslag", "Budget 2021") taken out, with
+    the owner's genitive before one ("alliansens")."""
+    for name in sorted(names, key=len, reverse=True):
+        text = re.sub(rf"(?i)(?:\b\w+s\s+)?\b{re.escape(name)}\w*", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def standalone_question(question: str, history: list[dict[str, str]], document_names: Iterable[str] = ()) -> Rewrite:
+    """Rewrite a follow-up ("och 2027?", "vem ansvarar för det?") from the last user turn."""
+    if not is_follow_up(question):
+        return Rewrite(question, question)
+    names = [n for n in document_names if n]
+    previous = _previous_question(history, names)
+    if not previous:
+        return Rewrite(question, question)
+    new_years = question_years(question)
+    rest = _FILLER.sub("", question).strip(" ?.!")
+    base = previous
+    if names and without_names(rest, names) != rest:  # "och i alliansens budgetförslag?": another document
+        base = without_names(previous, names)
+        rest_words = without_names(rest, names)
+        if not _content_words(rest_words):
+            text = f"{base.rstrip(' ?')} – {rest}?"
+            return Rewrite(text, text)
+    if new_years and question_years(base):
+        base = YEAR.sub(sorted(new_years)[0], base)
+    if not _content_words(rest):  # "och 2027?", "vilka är det?": the earlier question, adjusted
+        text = base if not rest or new_years else f"{base.rstrip(' ?')} – {rest}?"
+        return Rewrite(text, text)
+    # a new topic in the frame of the earlier turn: "och sjukfrånvaron samma år?"
+    years = "" if new_years else " ".join(sorted(question_years(previous)))
+    focus = f"{rest} {years}".strip()
+    return Rewrite(f"{focus}? ({previous.rstrip(' ?')})", focus, previous)

@@ -1,0 +1,197 @@
+"""The decision: what the answer says, or that it refuses, as an ordered list of named rules over
+the question analysis and the evidence found. The rule that decided and the signals it read are
+recorded in `Answer.decision`, and the evaluation report counts them.
+
+Rules, in order (the first that applies decides; the steps after it refine an answer):
+  table_value       the best table value is likely enough (calibrated cell model)
+  sentence          the best sentence is likely enough (calibrated sentence model)
+  refused_unlikely  neither is: nothing found answers the question
+  refused_name      a place or body the question names is in none of the evidence
+  refused_amount    "hur många?" and no number about what is asked
+  refused_date      "vilket datum?" and no date
+  refused_kind      the question asks for a kind of value (an outcome) the matching table rows lack
+Steps: complement (the second part of a two-part question from another sentence), rows_as_values
+(a table row read as prose given as its values), items_beside_row (a list question: the lines by
+the row, not its values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import calibration
+from .compose import combine, compose_sentence_answer, compose_table_answer, refusal
+from .evidence import logical_lines, names_missing, states, states_amount
+from .finder import Finder
+from .question import asks_two_things, detect_language, expected_answer, is_list_question, names_in
+from .records import Decision, Draft, Evidence
+
+RULES = ("input", "table_value", "sentence", "refused_unlikely", "refused_name", "refused_amount",
+         "refused_date", "refused_kind")
+SECOND_SOURCE_RATIO = 0.85  # a second passage's sentence nearly as likely as the best is given too
+# The complement of a two-part question: it must add this share of the question's weighted terms;
+# one from elsewhere than beside the answer must be this likely relative to the best sentence.
+COMPLEMENT_MIN_GAIN = 0.15
+COMPLEMENT_MIN_RATIO = 0.5
+COMPLEMENT_CANDIDATES = 10
+BESIDE_LINES = 3  # a sentence within this many lines of the answer's is read with it
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the decision reads of the question."""
+
+    question: str  # as asked
+    focus: str  # what this turn asks (a follow-up's own part)
+    focus_without_names: str  # the focus with the documents' names taken out when retrieval is kept to them
+    lang: str
+    named: tuple[str, ...]  # the documents the question names or the user chose
+    wants_items: bool  # a list question: items, not the values of a row
+
+
+@dataclass(frozen=True)
+class Found:
+    cells: list[Evidence]
+    other_kind: list[Evidence]  # rows that match but give only another kind of value than asked
+    sentences: list[Evidence]
+    meaning: object  # the question's vector
+
+
+def decide(finder: Finder, turn: Turn, found: Found) -> tuple[Draft, Decision]:
+    draft, decision = _first_rule(turn, found)
+    if draft.refused:
+        return draft, decision
+    refused = _misses(finder, turn.focus, draft) or ("refused_kind" if found.other_kind else "")
+    if refused:
+        nearest = draft.evidence[:3] if refused != "refused_kind" else found.other_kind
+        return refusal(nearest, turn.lang), Decision(refused, decision.signals)
+    steps = []
+    completed = _with_complement(finder, turn.focus_without_names, draft, found.sentences, turn.lang)
+    if completed is not draft:
+        draft, steps = completed, steps + ["complement"]
+    as_values, step = _rows_as_values(finder, draft, found.meaning, turn.lang, turn.wants_items)
+    if step:
+        draft, steps = as_values, steps + [step]
+    return draft, Decision(decision.rule, decision.signals, tuple(steps))
+
+
+def _first_rule(turn: Turn, found: Found) -> tuple[Draft, Decision]:
+    cells, sentences = found.cells, found.sentences
+    signals = {"cell_p": round(cells[0].score, 4) if cells else None,
+               "sentence_p": round(sentences[0].score, 4) if sentences else None}
+    if cells and cells[0].score >= calibration.CELL_ANSWER_P:
+        draft = compose_table_answer(cells, turn.lang)
+        # a comparison: documents named in the question but without a table value speak in sentences
+        have = {c.info.file for c in cells}
+        others = [next((s for s in sentences if s.info.file == f), None) for f in turn.named if f not in have]
+        others = [s for s in others if s is not None and s.score >= calibration.SENTENCE_ANSWER_P]
+        if others:
+            draft = combine(draft, compose_sentence_answer(others, turn.lang, start=len(draft.evidence) + 1))
+        return draft, Decision("table_value", signals)
+    if not sentences or sentences[0].score < calibration.SENTENCE_ANSWER_P:
+        return refusal(sentences[:3], turn.lang), Decision("refused_unlikely", signals)
+    return compose_sentence_answer(choose_sentences(sentences, list(turn.named)), turn.lang), \
+        Decision("sentence", signals)
+
+
+def choose_sentences(sentences: list[Evidence], named: list[str]) -> list[Evidence]:
+    """The best sentence, and the best of each other document the question names (comparisons),
+    or a close second from another passage."""
+    best = sentences[0]
+    chosen = [best]
+    for file in named:
+        if file != best.info.file:
+            other = next((s for s in sentences if s.info.file == file), None)
+            if other is not None:
+                chosen.append(other)
+    if len(chosen) == 1:
+        second = next((s for s in sentences[1:] if s.text != best.text and s.line_start != best.line_start), None)
+        if second is not None and second.score >= SECOND_SOURCE_RATIO * best.score:
+            chosen.append(second)
+    return chosen
+
+
+def _misses(finder: Finder, question: str, draft: Draft) -> str:
+    """The refusal rule for evidence that looks relevant but is about something else: another body
+    ("Region Skånes skattesats" is not Kronoberg's), or no number for a "hur många?"; else ""."""
+    if names_missing(names_in(question), draft.evidence, finder.scorer.tokenizer):
+        return "refused_name"
+    kind = expected_answer(question)
+    if kind == "amount" and not any(_states_amount_about(finder, question, e) for e in draft.evidence):
+        return "refused_amount"
+    if kind == "date" and not any(states(kind, e.text) for e in draft.evidence):
+        return "refused_date"
+    return ""
+
+
+def _states_amount_about(finder: Finder, question: str, ev: Evidence) -> bool:
+    """A number on the line that matches the question best. A sentence run together from an
+    indicator list ("Invånare med fetma, andel (%) Invånare 16-84 år …") has numbers, but not
+    for the indicator asked about."""
+    if ev.cell is not None:
+        return True
+    if not states_amount(ev.text):
+        return False
+    pieces = logical_lines(finder.lines, ev.info.file, ev.line_start, ev.line_end)
+    if len(pieces) < 2 or is_list_question(question) or detect_language(question) != "sv":
+        return True  # "hur många – vilka är det?" wants the names; English shares no words with the lines
+    terms = finder.scorer.query_terms(question)
+    best = max(pieces, key=lambda p: finder.scorer.coverage(terms, p))
+    return states_amount(best)
+
+
+def _with_complement(finder: Finder, question: str, draft: Draft, sentences: list[Evidence], lang: str) -> Draft:
+    """A question of two parts ("17,2 % … jämfört med riket?") often has its second part in
+    another sentence: add the one sentence that covers most of what the answer leaves out."""
+    scorer = finder.scorer
+    terms = scorer.query_terms(question)
+    if not terms or not sentences or not asks_two_things(question):
+        return draft
+    said = set()
+    for ev in draft.evidence:
+        cell = f"{ev.cell.row} {ev.cell.column} {ev.cell.column_kind}" if ev.cell else ""
+        said.update(scorer.tokenizer.tokens(f"{ev.text} {ev.section} {ev.caption} {cell}"))
+    missing = {t: w for t, w in terms.items() if t not in said}
+    covered = {t for t in terms if t in said}
+    total = sum(terms.values())
+    best, gain = None, 0.0
+    for candidate in sentences[:COMPLEMENT_CANDIDATES]:
+        if candidate in draft.evidence:
+            continue
+        own = set(scorer.tokenizer.tokens(candidate.text))
+        beside = any(e.info.file == candidate.info.file and abs(e.line_start - candidate.line_start) <= BESIDE_LINES
+                     for e in draft.evidence)
+        # a sentence right by the answer's is read with it; one from elsewhere must itself be likely
+        if not beside and candidate.score < COMPLEMENT_MIN_RATIO * sentences[0].score:
+            continue
+        if not beside and not covered & own:  # about the same thing, or right next to it
+            continue
+        g = sum(w for t, w in missing.items() if t in own) / total
+        if g > gain:
+            best, gain = candidate, g
+    if best is None or gain < COMPLEMENT_MIN_GAIN:
+        return draft
+    return combine(draft, compose_sentence_answer([best], lang, start=len(draft.evidence) + 1))
+
+
+def _rows_as_values(finder: Finder, draft: Draft, meaning, lang: str, wants_items: bool) -> tuple[Draft, str]:
+    """A "sentence" that is a table row read as prose is given as that row's values, each with its
+    column: "5,5 (Utfall jan-mar 2024)" says what "5,5 6,2 3,1 6,0" only pastes. A question that
+    asks for items ("vilka är det?") gets the sentence's lines that are not the row instead."""
+    if draft.refused or draft.cells:
+        return draft, ""
+    rows = [finder.row_read_as_prose(s, meaning) for s in draft.evidence]
+    if not any(rows):
+        return draft, ""
+    if wants_items:
+        kept = [finder.lines_without_cells(s) if row else s for s, row in zip(draft.evidence, rows)]
+        kept = [s for s in kept if s is not None]
+        return (compose_sentence_answer(kept, lang), "items_beside_row") if kept else (draft, "")
+    values = [ev for row in rows if row for ev in row]
+    # Keeping the row's neighbouring lines as prose kept 4 more dev answers right by the patterns but
+    # made 14 too long to read (evals/out/m7 against m6): the values alone are the answer.
+    prose = [s for s, row in zip(draft.evidence, rows) if not row]
+    table = compose_table_answer(values, lang)
+    if prose:
+        table = combine(table, compose_sentence_answer(prose, lang, start=len(values) + 1))
+    return table, "rows_as_values"

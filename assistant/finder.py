@@ -1,0 +1,287 @@
+"""Finding evidence in one build: the table store's cells and the passages' sentences, each
+candidate scored by the calibrated models of `calibration.py` over named signals (word match,
+meaning, the gap to the question's best candidate, the kind of value).
+
+A `Finder` is made once per build (`Finder(index)`) and derives what every question reads: the
+source lines, the cells by line, the passage vectors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from . import calibration
+from .conversation import without_names
+from .evidence import Scorer, cell_evidence, list_items_after, with_gaps, with_list
+from .index import Index
+from .question import is_list_question, question_years, values_in
+from .records import Context, Evidence
+from .semantic import ROW, SENTENCE, normalised, row_text
+from .table_store import CellHit, TableStore, requested_kinds
+from .tables import STRONG_MATCH
+
+MAX_CELLS = 6
+# How many table rows and sentences the semantic index adds as candidates beside the word matches:
+# enough that the row or sentence meant is among them when the question shares no word with it.
+SEMANTIC_ROWS = 8
+SEMANTIC_SENTENCES = 12
+# A table row read as prose is answered with the values of its rows nearest the question in meaning.
+ROWS_FROM_PROSE = 2
+MIN_ITEM_LETTERS = 20  # fewer letters beside a row's values are a header fragment, not items
+QUOTED_VALUE_LIMIT = 50  # a question quoting a value looks through this many hits for the cell holding it
+WHOLE_COLUMN_LIMIT = 12
+LIST_BONUS = 0.1  # a list question: a sentence that introduces a list with its items
+LIST_CANDIDATES = 5
+
+
+class Finder:
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.tables = TableStore.open(index.tables_path)
+        self.document_names = [a for info in index.documents.values() for a in info.aliases]
+        self.lines = {(c.file, no): text for c in index.chunks.values()
+                      for no, text in zip(c.lines, c.text.split("\n"))}
+        self.chunk_at = {(c.file, no): c for c in index.chunks.values() for no in c.lines}
+        self.scorer = Scorer(index.bm25.tokenizer, _document_frequency(index), len(index.chunks))
+        self.table_cells = {t.id: self.tables.table(t.id) for t in self.tables.tables()}
+        self.cells_by_line: dict[tuple[str, int], list] = {}
+        for table, cells in self.table_cells.values():
+            for cell in cells:
+                self.cells_by_line.setdefault((cell.file, cell.line), []).append((table, cell))
+        vectors = index.store.embeddings(list(index.chunks))
+        self.passage_ids = [i for i in index.chunks if i in vectors]
+        self.passage_matrix = normalised(np.vstack([vectors[i] for i in self.passage_ids]).astype(np.float32)) \
+            if self.passage_ids else np.zeros((0, 1), np.float32)
+        # When a list, every candidate's signals are appended to it (`python -m evals calibrate`).
+        self.signal_log: list | None = None
+
+    def without_names(self, text: str) -> str:
+        return without_names(text, self.document_names)
+
+    # --- cells ---------------------------------------------------------------------------
+
+    def cells(self, question: str, files: list[str] | None, meaning=None) -> tuple[list[Evidence], list[Evidence]]:
+        """The table values that answer the question, and, when the question asks for a kind of
+        value the tables do not give for that measure (an outcome where only targets exist), those."""
+        asked = self.without_names(question)  # "Budget 2021" names a document, not the year asked about
+        years = sorted(question_years(asked))
+        quoted = values_in(asked)
+        kinds = requested_kinds(question)
+        hits = self._scored_cells(self._lookup(question, files, years, quoted), meaning, years, files, kinds)
+        same_value = [h for h in hits if h.cell.value is not None and abs(h.cell.value) in quoted]
+        if same_value:  # "vilket år avser driftsramen på 5 853 mnkr?": the cell that holds that value
+            hits = same_value
+        strong = [h for h in hits if h.score >= calibration.CELL_ANSWER_P]
+        if kinds and strong and not any(h.cell.column_kind in kinds or not h.cell.column_kind for h in strong):
+            # "vad blev utfallet?" is not answered by a target value; the measures that match well but
+            # give only another kind are shown as the nearest passages of a refusal
+            return [], cell_evidence(strong[:3], self.lines)
+        hits.sort(key=lambda h: -h.score)
+        if not hits:
+            return [], []
+        chosen = _per_document(hits, files) if files and len(files) > 1 else \
+            [h for h in hits if h.score >= calibration.CELL_KEEP_RATIO * hits[0].score][:MAX_CELLS]
+        if is_list_question(question) and chosen:
+            chosen = self._whole_column(chosen[0])
+        return cell_evidence(chosen, self.lines), []
+
+    def _lookup(self, question: str, files: list[str] | None, years: list[str], quoted: set[float]) -> list[CellHit]:
+        limit = QUOTED_VALUE_LIMIT if quoted else MAX_CELLS
+        hits = []
+        for document in files or [None]:
+            if years:
+                for year in years:
+                    hits += self.tables.lookup(question, year=int(year), document=document, limit=limit)
+            else:
+                hits += self.tables.lookup(question, document=document, limit=limit)
+        return hits
+
+    def _scored_cells(self, hits: list[CellHit], meaning, years: list[str], files: list[str] | None,
+                      kinds: set[str]) -> list[CellHit]:
+        """The word matches and the rows nearest in meaning, each scored by the calibrated cell model."""
+        semantic = self.index.semantic
+        found = {(h.cell.table_id, h.cell.line, h.cell.column): h for h in hits}
+        lexical = {key: h.score for key, h in found.items()}
+        if semantic is None or meaning is None:
+            return hits
+        for unit, _ in semantic.search(meaning, ROW, files, k=SEMANTIC_ROWS):
+            table, cells = self._row_cells(unit.table_id, unit.row)
+            for cell in cells:
+                if years and not any(TableStore._year_matches(cell, int(y)) for y in years):
+                    continue
+                found.setdefault((cell.table_id, cell.line, cell.column), CellHit(
+                    cell=cell, table=table, info=self.index.documents.get(cell.file) or self.tables.infos[cell.file],
+                    score=0.0))
+        signals = [{
+            "lexical": lexical.get(key, 0.0),
+            "meaning": semantic.similarity(meaning, ROW, hit.cell.file, hit.cell.line,
+                                           row_text(hit.cell.row, hit.table.caption)) or 0.0,
+            "kind": float(bool(kinds) and hit.cell.column_kind in kinds),
+            "value": float(hit.cell.value is not None),
+        } for key, hit in found.items()]
+        with_gaps(signals)
+        scored = []
+        for hit, s in zip(found.values(), signals):
+            scored.append(replace(hit, score=calibration.CELL.probability(**s)))
+            if self.signal_log is not None:
+                self.signal_log.append(("cell", s, scored[-1]))
+        scored.sort(key=lambda h: (-h.score, h.cell.uncertain, h.cell.file, h.cell.line))
+        return scored
+
+    def _row_cells(self, table_id: str, row: str):
+        table, cells = self.table_cells[table_id]
+        return table, [c for c in cells if c.row == row]
+
+    def _whole_column(self, hit: CellHit) -> list[CellHit]:
+        """Every row of the best cell's table in that cell's column ("vilka krav gäller 2028?")."""
+        _, cells = self.tables.table(hit.cell.table_id)
+        same = [c for c in cells if c.column == hit.cell.column][:WHOLE_COLUMN_LIMIT]
+        return [replace(hit, cell=c) for c in same] if len(same) > 1 else [hit]
+
+    def full_year_values(self, cells: list[Evidence]) -> list[Evidence]:
+        """"Är 'Utfall 2023' i delårsrapporten helårssiffran?": a quarter is not a year, so the same
+        measure's full-year value (bokslut, utfall) from each other document is shown beside it."""
+        interim = [c for c in cells if c.info.kind == "interim_report" and c.cell.year]
+        if not interim:
+            return []
+        found = []
+        for measure, year in dict.fromkeys((c.cell.row, c.cell.year) for c in interim):
+            for document, info in self.index.documents.items():
+                if info.kind == "interim_report":
+                    continue
+                hits = [h for h in self.tables.lookup(measure, year=year, document=document, limit=10)
+                        if h.cell.column_kind in ("bokslut", "utfall") and h.score >= STRONG_MATCH]
+                found += hits[:1]
+        return cell_evidence(found, self.lines)
+
+    def with_cell_passages(self, cells: list[Evidence], contexts: list[Context], top: int = 2) -> list[Context]:
+        """The table store is a retriever too: the passages holding the best cells come first among the
+        contexts, so the answer's sources, the sentences around a value and the LLM's evidence agree."""
+        wanted: list[str] = []
+        for ev in cells[:top]:
+            chunk = self.chunk_at.get((ev.info.file, ev.line_start))
+            if chunk is not None and chunk.id not in wanted:
+                wanted.append(chunk.id)
+        present = {c.chunk.id: c for c in contexts}
+        first = [present.get(i) or Context(chunk=self.index.chunks[i], score=0.0,
+                                           info=self.index.documents[self.index.chunks[i].file]) for i in wanted]
+        return first + [c for c in contexts if c.chunk.id not in wanted]
+
+    # --- sentences -----------------------------------------------------------------------
+
+    def scored_sentences(self, sentences: list[Evidence], meaning, lang: str, files: list[str] | None,
+                         terms_text: str, background: str) -> list[Evidence]:
+        """The word matches and the sentences nearest in meaning, scored by the calibrated sentence model."""
+        semantic = self.index.semantic
+        if semantic is None:
+            return sentences
+        passages = self._passage_similarities(meaning)
+        candidates = sentences + self._sentences_by_meaning(sentences, meaning, files, terms_text, background)
+        signals = []
+        for ev in candidates:
+            chunk = self.chunk_at.get((ev.info.file, ev.line_start))
+            signals.append({
+                "lexical": ev.score,
+                "meaning": semantic.similarity(meaning, SENTENCE, ev.info.file, ev.line_start, ev.text) or 0.0,
+                "passage": passages.get(chunk.id, 0.0) if chunk is not None else 0.0,
+                "english": float(lang == "en"),
+            })
+        with_gaps(signals)
+        scored = []
+        for ev, s in zip(candidates, signals):
+            scored.append(replace(ev, score=calibration.SENTENCE.probability(**s)))
+            if self.signal_log is not None:
+                self.signal_log.append(("sentence", s, scored[-1]))
+        return sorted(scored, key=lambda e: -e.score)
+
+    def _sentences_by_meaning(self, sentences: list[Evidence], meaning, files: list[str] | None,
+                              terms_text: str, background: str) -> list[Evidence]:
+        """The semantic index's nearest sentences that the word matches do not already hold."""
+        have = {(e.info.file, e.line_start) for e in sentences}
+        terms = self.scorer.query_terms(terms_text, background)
+        found = []
+        for unit, _ in self.index.semantic.search(meaning, SENTENCE, files, k=SEMANTIC_SENTENCES):
+            if (unit.file, unit.line_start) in have or unit.chunk_id not in self.index.chunks:
+                continue
+            if unit.text.endswith(":"):
+                continue  # a list intro without its items says nothing; its items come with the passage
+            chunk = self.index.chunks[unit.chunk_id]
+            found.append(Evidence(unit.text, self.index.documents[unit.file], chunk.section_label, unit.line_start,
+                                  unit.line_end, chunk.page_start, self.scorer.coverage(terms, unit.text)))
+            have.add((unit.file, unit.line_start))
+        return found
+
+    def _passage_similarities(self, meaning) -> dict[str, float]:
+        """Cosine of the question and every passage: a sentence is read in its passage's sense."""
+        if not self.passage_ids:
+            return {}
+        q = meaning / (np.linalg.norm(meaning) or 1.0)
+        return dict(zip(self.passage_ids, (self.passage_matrix @ q.astype(np.float32)).tolist()))
+
+    def with_lists(self, sentences: list[Evidence]) -> list[Evidence]:
+        """For "vilka ...?" a sentence that introduces a list answers with the list's items."""
+        extended = list(sentences)
+        for i, ev in enumerate(sentences[:LIST_CANDIDATES]):
+            if ev.cell is not None or "•" in ev.text:
+                continue
+            items, last = list_items_after(self.lines, ev.info.file, ev.line_end, plain=ev.text.rstrip().endswith(":"))
+            if len(items) >= 2:
+                listed = with_list(ev, items, last)
+                extended[i] = replace(listed, score=listed.score + LIST_BONUS)
+        return sorted(extended, key=lambda e: -e.score)
+
+    # --- table rows read as prose --------------------------------------------------------
+
+    def row_read_as_prose(self, sentence: Evidence, meaning, limit: int = MAX_CELLS) -> list[Evidence]:
+        """The table store's cells on the sentence's lines, of the rows nearest the question in meaning;
+        empty when the sentence is running text."""
+        cells = [c for no in range(sentence.line_start, sentence.line_end + 1)
+                 for c in self.cells_by_line.get((sentence.info.file, no), [])]
+        if not cells or meaning is None or self.index.semantic is None:
+            return []
+        by_row: dict[tuple[str, str], list] = {}
+        for table, cell in cells:
+            by_row.setdefault((table.id, cell.row), []).append((table, cell))
+
+        def nearness(key):
+            table, cell = by_row[key][0]
+            return self.index.semantic.similarity(meaning, ROW, cell.file, cell.line, row_text(cell.row, table.caption)) or 0.0
+
+        nearest = sorted(by_row, key=nearness, reverse=True)[:ROWS_FROM_PROSE]
+        info = self.index.documents[sentence.info.file]
+        hits = [CellHit(cell=c, table=t, info=info, score=sentence.score) for key in nearest for t, c in by_row[key]]
+        return cell_evidence(hits[:limit], self.lines)
+
+    def lines_without_cells(self, sentence: Evidence) -> Evidence | None:
+        """What the sentence says on its lines that hold no table values and no row label, or None."""
+        cells = self.cells_by_line
+        file, span = sentence.info.file, range(sentence.line_start, sentence.line_end + 1)
+        labels = {c.row.split(" > ")[-1].strip().lower() for no in span for _, c in cells.get((file, no), [])}
+        kept = [no for no in span if (file, no) not in cells and self.lines.get((file, no), "").strip()
+                and self.lines[(file, no)].strip().lower() not in labels]
+        text = " ".join(self.lines[(file, no)].strip() for no in kept)
+        if sum(c.isalpha() for c in text) < MIN_ITEM_LETTERS:
+            return None
+        return replace(sentence, text=text, line_start=kept[0], line_end=kept[-1], cell=None)
+
+
+def _document_frequency(index: Index) -> dict[str, int]:
+    df: dict[str, int] = {}
+    for chunk in index.chunks.values():
+        for token in set(index.bm25.tokenizer.tokens(chunk.text)):
+            df[token] = df.get(token, 0) + 1
+    return df
+
+
+def _per_document(hits: list[CellHit], files: list[str]) -> list[CellHit]:
+    """A comparison: each document named gives its own best values."""
+    chosen = []
+    for document in files:
+        own = [h for h in hits if h.cell.file == document]
+        if own and own[0].score >= calibration.CELL_ANSWER_P:
+            chosen += [h for h in own if h.score >= calibration.CELL_KEEP_RATIO * own[0].score][
+                :MAX_CELLS // len(files) or 1]
+    chosen.sort(key=lambda h: -h.score)
+    return chosen
