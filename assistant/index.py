@@ -134,32 +134,22 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True,
                 log: Callable[[str], None] = print) -> IngestReport:
     started = time.perf_counter()
     params = ChunkerParams(settings.chunk_max_chars, settings.chunk_min_chars)
-    scan = scan_corpus(settings.corpus_dir, settings.max_file_mb)
-    for message in scan.skipped:
-        log(message)
+    scan = _scan(settings, log)
     docs = scan.documents
-    if not docs:
-        raise IndexError_(f"Inga läsbara dokument i {settings.corpus_dir}; det befintliga indexet lämnas orört.")
     keys = {d.file: _file_key(d, settings, params) for d in docs}
     fingerprint = _fingerprint(docs, keys, settings.corpus_dir, settings)
 
     previous_dir = live_build(settings)
     previous = read_meta(previous_dir) if previous_dir else None
     report = IngestReport(documents=len(docs), skipped=scan.skipped)
-    # "Nothing changed" only counts if the live build still opens: a damaged one is rebuilt.
-    if previous and previous.get("fingerprint") == fingerprint and _complete(previous_dir, previous) \
-            and _opens(settings):
+    if _unchanged(settings, previous_dir, previous, fingerprint):
         report.unchanged = True
         report.chunks = previous["counts"]["chunks"]
         report.seconds = time.perf_counter() - started
         return report
 
     builds = settings.index_dir / "builds"
-    builds.mkdir(parents=True, exist_ok=True)
-    _remove_stale_builds(settings, keep={previous_dir} if previous_dir else set())
-    build_id = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
-    build_dir = builds / (build_id + ".partial")
-    build_dir.mkdir()
+    build_id, build_dir = _start_build(settings, builds, previous_dir)
     report.build = build_id
 
     chunks_by_file, reuse = _chunks_with_reuse(docs, keys, params, previous, previous_dir)
@@ -173,19 +163,67 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True,
     vectors, report.embedded, report.reused = _embed(embedder, all_chunks, texts, old_vectors, progress)
     store.add([c.id for c in all_chunks], vectors, [_metadata(c) for c in all_chunks], texts)
 
+    table_counts, semantic_counts = _write_search_files(docs, all_chunks, texts, build_dir, embedder,
+                                                        previous_dir, progress)
+    report.tables, report.cells = table_counts.get("tables", 0), table_counts.get("cells", 0)
+    report.chunks = len(all_chunks)
+
+    meta = _build_meta(settings, params, fingerprint, scan.skipped, docs, keys, chunks_by_file,
+                       embedding_dim=int(vectors.shape[1]) if len(vectors) else 0, collection=collection,
+                       table_counts=table_counts, semantic_counts=semantic_counts)
+    (build_dir / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    _publish(settings, builds / build_id, build_dir, previous_dir)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _scan(settings: Settings, log: Callable[[str], None]):
+    """The corpus's readable documents (the skipped files logged); none at all is an error."""
+    scan = scan_corpus(settings.corpus_dir, settings.max_file_mb)
+    for message in scan.skipped:
+        log(message)
+    if not scan.documents:
+        raise IndexError_(f"Inga läsbara dokument i {settings.corpus_dir}; det befintliga indexet lämnas orört.")
+    return scan
+
+
+def _unchanged(settings: Settings, previous_dir: Path | None, previous: dict | None, fingerprint: str) -> bool:
+    """The live build is this fingerprint's, complete and still opens ("nothing changed" only counts
+    then: a damaged build is rebuilt)."""
+    return bool(previous and previous.get("fingerprint") == fingerprint and _complete(previous_dir, previous)
+                and _opens(settings))
+
+
+def _start_build(settings: Settings, builds: Path, previous_dir: Path | None) -> tuple[str, Path]:
+    """A new build's id and its `.partial` directory (older unfinished builds removed first)."""
+    builds.mkdir(parents=True, exist_ok=True)
+    _remove_stale_builds(settings, keep={previous_dir} if previous_dir else set())
+    build_id = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
+    build_dir = builds / (build_id + ".partial")
+    build_dir.mkdir()
+    return build_id, build_dir
+
+
+def _write_search_files(docs: list[Document], all_chunks: list[Chunk], texts: list[str], build_dir: Path,
+                        embedder: Embedder, previous_dir: Path | None, progress: bool) -> tuple[dict, dict]:
+    """BM25, the chunks, the table store and the semantic index; returns the table and semantic counts."""
     BM25Index.build([c.id for c in all_chunks], texts).save(build_dir / "bm25")
     _write_chunks(build_dir / "chunks.jsonl", all_chunks)
     table_counts = _build_tables(docs, build_dir / "tables.sqlite3")
-    report.tables, report.cells = table_counts.get("tables", 0), table_counts.get("cells", 0)
-    report.chunks = len(all_chunks)
     semantic_counts = _build_semantic(all_chunks, build_dir, embedder, previous_dir, progress)
+    return table_counts, semantic_counts
 
-    meta = {
+
+def _build_meta(settings: Settings, params: ChunkerParams, fingerprint: str, skipped: list[str],
+                docs: list[Document], keys: dict[str, str], chunks_by_file: dict[str, list[Chunk]], *,
+                embedding_dim: int, collection: str, table_counts: dict, semantic_counts: dict) -> dict:
+    """The build's `meta.json`: how it was built, from what, and what it holds."""
+    return {
         "format": INDEX_FORMAT,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "fingerprint": fingerprint,
         "embedding_model": settings.embedding_model,
-        "embedding_dim": int(vectors.shape[1]) if len(vectors) else 0,
+        "embedding_dim": embedding_dim,
         "chunker": params.as_dict(),
         "builders": builders(),
         "semantic": semantic_counts,
@@ -194,16 +232,17 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True,
         "files": {d.file: {"sha256": d.sha256, "key": keys[d.file], "title": d.info.title,
                            "chunks": len(chunks_by_file[d.file])} for d in docs},
         "documents": {d.file: asdict(d.info) for d in docs},
-        "skipped": scan.skipped,
-        "counts": {"documents": len(docs), "chunks": len(all_chunks), **table_counts},
+        "skipped": skipped,
+        "counts": {"documents": len(docs), "chunks": sum(len(chunks_by_file[d.file]) for d in docs),
+                   **table_counts},
     }
-    (build_dir / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-    final_dir = builds / build_id
+
+
+def _publish(settings: Settings, final_dir: Path, build_dir: Path, previous_dir: Path | None) -> None:
+    """The finished build renamed into place and made live; builds no longer needed removed."""
     build_dir.rename(final_dir)
     _swap_live(settings, final_dir)
     _remove_stale_builds(settings, keep={final_dir} | ({previous_dir} if previous_dir else set()))
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 _META_KEYS = ("embedding_model", "vector_store", "collection", "documents", "counts")

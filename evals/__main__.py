@@ -135,7 +135,8 @@ def _run(args, settings) -> int:
             return code
     if "dev" in outs and "test" in outs:  # the dev summary learns the gap too, now that test has run
         from .report import write_report
-        from .runner import generalisation_gap, read_results
+        from .results import read_results
+        from .runner import generalisation_gap
 
         summary, rows = read_results(outs["dev"])
         summary.update(generalisation_gap(summary, outs["test"]))
@@ -236,7 +237,7 @@ def _headline(summary: dict, out: Path) -> str:
 
 def _report(args) -> int:
     from .report import write_report
-    from .runner import read_results
+    from .results import read_results
 
     summary, rows = read_results(args.dir)
     if summary is None:

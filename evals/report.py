@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from . import metrics
+from .results import read_results
 
 CHART = "accuracy_by_category.png"
 FAILURE_EXAMPLES = 4
@@ -46,8 +47,6 @@ def _title(summary: dict[str, Any]) -> str:
 
 
 def load_compare(compare_dir: Path | None):
-    from .runner import read_results
-
     if compare_dir is None:
         return None, []
     summary, rows = read_results(Path(compare_dir))
@@ -82,9 +81,27 @@ def failure_cause(row: dict[str, Any]) -> str:
 
 def write_report(out_dir: Path, summary: dict[str, Any], rows: list[dict[str, Any]],
                  compare_dir: Path | None = None) -> Path:
+    """Writes `report.md` (and the chart) into `out_dir`; `compare_dir` holds a run to set beside it."""
     out_dir = Path(out_dir)
     other, other_rows = load_compare(compare_dir)
     chart = write_chart(out_dir / CHART, summary, other)
+    cats = _categories(summary, other)
+    lines = _header(summary, other, compare_dir)
+    lines += _summary_section(summary, other)
+    lines += _category_section(summary, other, cats)
+    lines += _paraphrase_section(summary)
+    lines += _common_questions_section(summary, other, rows, other_rows)
+    if chart:
+        lines += ["", f"![Andel rätt per kategori]({chart.name})"]
+    lines += _strict_problems_section(rows)
+    lines += _failure_sections(rows, cats)
+    path = out_dir / "report.md"
+    path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+    return path
+
+
+def _header(summary: dict[str, Any], other: dict[str, Any] | None, compare_dir: Path | None) -> list[str]:
+    """Title, when and on what the run was made, what it is compared with, the baseline's caveat."""
     lines = [f"# Utvärdering: {_title(summary)}", ""]
     lines.append(f"Körd {summary.get('started_at', '?')} på {summary['n']} frågor"
                  + (f" (urval `--limit {summary['limit']}`)" if summary.get("limit") else "")
@@ -96,7 +113,12 @@ def write_report(out_dir: Path, summary: dict[str, Any], rows: list[dict[str, An
             lines.append(f"Baslinjen hämtar bara {s_.get('baseline_top_k', 2)} kontexter per fråga (så dess retrieval@5 "
                          "är recall@2) och hänvisar till hela delar, inte meningar; en följdfråga ställs utan historik.")
             break
-    lines += ["", "## Sammanfattning", ""]
+    return lines
+
+
+def _summary_section(summary: dict[str, Any], other: dict[str, Any] | None) -> list[str]:
+    """The headline figures (side by side with the compared run), the sealed note and the gap."""
+    lines = ["", "## Sammanfattning", ""]
     head = f"| mått | {_title(summary)} |" + (f" {_title(other)} |" if other else "")
     lines += [head, "|---|---:|" + ("---:|" if other else "")]
     for key, label, kind in _LABELS:
@@ -110,9 +132,17 @@ def write_report(out_dir: Path, summary: dict[str, Any], rows: list[dict[str, An
     if summary.get("generalisation_gap"):
         lines += ["", "Generaliseringsgap (dev − test): " + ", ".join(
             f"{k} {100 * v:+.1f} procentenheter" for k, v in summary["generalisation_gap"].items())]
+    return lines
 
-    lines += ["", "## Per kategori", ""]
-    cats = list(summary["by_category"]) + [c for c in (other or {}).get("by_category", {}) if c not in summary["by_category"]]
+
+def _categories(summary: dict[str, Any], other: dict[str, Any] | None) -> list[str]:
+    """This run's categories, then those only the compared run has."""
+    return list(summary["by_category"]) + [c for c in (other or {}).get("by_category", {})
+                                           if c not in summary["by_category"]]
+
+
+def _category_section(summary: dict[str, Any], other: dict[str, Any] | None, cats: list[str]) -> list[str]:
+    lines = ["", "## Per kategori", ""]
     head = "| kategori | n | rätt | strikt | retrieval@5 |"
     sep = "|---|---:|---:|---:|---:|"
     if other:
@@ -127,60 +157,79 @@ def write_report(out_dir: Path, summary: dict[str, Any], rows: list[dict[str, An
             row += (f" {other.get('n_by_category', {}).get(c, '–')} | {_fmt(other['by_category'].get(c))} | "
                     f"{_fmt((other.get('by_category_strict') or {}).get(c))} |")
         lines.append(row)
+    return lines
 
-    if summary.get("paraphrase_by_category"):
-        lines += ["", "## Omskrivna dev-frågor", "", "| kategori | rätt original | rätt omskrivna |", "|---|---:|---:|"]
-        for c, v in summary["paraphrase_by_category"].items():
-            lines.append(f"| {c} | {_fmt(summary['by_category'].get(c))} | {_fmt(v)} |")
 
-    if other and other_rows:
-        common = {r["id"] for r in rows} & {r["id"] for r in other_rows}
-        if common and (len(common) < len(rows) or len(common) < len(other_rows)):
-            ours = [r for r in rows if r["id"] in common]
-            theirs = [r for r in other_rows if r["id"] in common]
-            a, b = by_category(ours), by_category(theirs)
-            sa, sb = metrics.summarise(ours, "-"), metrics.summarise(theirs, "-")
-            lines += ["", f"### På de {len(common)} frågor som båda körningarna besvarade", "",
-                      f"| kategori | n | {_title(summary)} | {_title(other)} |", "|---|---:|---:|---:|"]
-            for c in a:
-                lines.append(f"| {c} | {sa['n_by_category'][c]} | {_fmt(a.get(c))} | {_fmt(b.get(c))} |")
-            lines.append(f"| **alla** | {len(common)} | {_fmt(sa['answer_accuracy'])} | {_fmt(sb['answer_accuracy'])} |")
+def _paraphrase_section(summary: dict[str, Any]) -> list[str]:
+    if not summary.get("paraphrase_by_category"):
+        return []
+    lines = ["", "## Omskrivna dev-frågor", "", "| kategori | rätt original | rätt omskrivna |", "|---|---:|---:|"]
+    for c, v in summary["paraphrase_by_category"].items():
+        lines.append(f"| {c} | {_fmt(summary['by_category'].get(c))} | {_fmt(v)} |")
+    return lines
 
-    if chart:
-        lines += ["", f"![Andel rätt per kategori]({chart.name})"]
 
+def _common_questions_section(summary: dict[str, Any], other: dict[str, Any] | None,
+                              rows: list[dict[str, Any]], other_rows: list[dict[str, Any]]) -> list[str]:
+    """Accuracy on the questions both runs answered, when one of them answered only some."""
+    if not (other and other_rows):
+        return []
+    common = {r["id"] for r in rows} & {r["id"] for r in other_rows}
+    if not (common and (len(common) < len(rows) or len(common) < len(other_rows))):
+        return []
+    ours = [r for r in rows if r["id"] in common]
+    theirs = [r for r in other_rows if r["id"] in common]
+    a, b = by_category(ours), by_category(theirs)
+    sa, sb = metrics.summarise(ours, "-"), metrics.summarise(theirs, "-")
+    lines = ["", f"### På de {len(common)} frågor som båda körningarna besvarade", "",
+             f"| kategori | n | {_title(summary)} | {_title(other)} |", "|---|---:|---:|---:|"]
+    for c in a:
+        lines.append(f"| {c} | {sa['n_by_category'][c]} | {_fmt(a.get(c))} | {_fmt(b.get(c))} |")
+    lines.append(f"| **alla** | {len(common)} | {_fmt(sa['answer_accuracy'])} | {_fmt(sb['answer_accuracy'])} |")
+    return lines
+
+
+def _strict_problems_section(rows: list[dict[str, Any]]) -> list[str]:
+    """Why answers the patterns accept still fail the strict check."""
     problems: dict[str, int] = {}
     for r in rows:
         if r["correct"]:
             for problem in r.get("strict_problems") or []:
                 problems[problem] = problems.get(problem, 0) + 1
-    if problems:
-        lines += ["", "## Rätt enligt mönstren men inte koncist", "", "| problem | antal |", "|---|---:|"]
-        lines += [f"| {k} | {v} |" for k, v in sorted(problems.items(), key=lambda kv: -kv[1])]
+    if not problems:
+        return []
+    lines = ["", "## Rätt enligt mönstren men inte koncist", "", "| problem | antal |", "|---|---:|"]
+    lines += [f"| {k} | {v} |" for k, v in sorted(problems.items(), key=lambda kv: -kv[1])]
+    return lines
 
+
+def _failure_sections(rows: list[dict[str, Any]], cats: list[str]) -> list[str]:
+    """The causes of the wrong answers per category, then a few examples of each."""
     causes = failure_causes(rows)
-    if causes:
-        lines += ["", "## Varför svaren blev fel", "", "| kategori | orsak | antal |", "|---|---|---:|"]
-        for c in cats:
-            for cause, n in sorted(causes.get(c, {}).items(), key=lambda kv: -kv[1]):
-                lines.append(f"| {c} | {cause} | {n} |")
-        lines += ["", "## Exempel på fel svar", ""]
-        for c in cats:
-            wrong = [r for r in rows if r["category"] == c and not r["correct"]]
-            if not wrong:
-                continue
-            lines.append(f"### {c} ({len(wrong)} fel)")
-            for r in wrong[:FAILURE_EXAMPLES]:
-                got = r["error"].splitlines()[0] if r.get("error") else ((r.get("answer") or {}).get("answer") or "")
-                got = " ".join(got.split())
-                lines.append(f"- **{r['id']}** {r['question']}  \n  väntat: {r['expected']}  \n"
-                             f"  fick: {got[:240]}{'…' if len(got) > 240 else ''}  \n  ({failure_cause(r)}"
-                             + (f"; saknar `{'`, `'.join(r['missing'])}`" if r.get("missing") and not r["refused"] else "")
-                             + ")")
-            lines.append("")
-    path = out_dir / "report.md"
-    path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
-    return path
+    if not causes:
+        return []
+    lines = ["", "## Varför svaren blev fel", "", "| kategori | orsak | antal |", "|---|---|---:|"]
+    for c in cats:
+        for cause, n in sorted(causes.get(c, {}).items(), key=lambda kv: -kv[1]):
+            lines.append(f"| {c} | {cause} | {n} |")
+    lines += ["", "## Exempel på fel svar", ""]
+    for c in cats:
+        wrong = [r for r in rows if r["category"] == c and not r["correct"]]
+        if not wrong:
+            continue
+        lines.append(f"### {c} ({len(wrong)} fel)")
+        lines += [_failure_example(r) for r in wrong[:FAILURE_EXAMPLES]]
+        lines.append("")
+    return lines
+
+
+def _failure_example(r: dict[str, Any]) -> str:
+    got = r["error"].splitlines()[0] if r.get("error") else ((r.get("answer") or {}).get("answer") or "")
+    got = " ".join(got.split())
+    return (f"- **{r['id']}** {r['question']}  \n  väntat: {r['expected']}  \n"
+            f"  fick: {got[:240]}{'…' if len(got) > 240 else ''}  \n  ({failure_cause(r)}"
+            + (f"; saknar `{'`, `'.join(r['missing'])}`" if r.get("missing") and not r["refused"] else "")
+            + ")")
 
 
 def write_chart(path: Path, summary: dict[str, Any], other: dict[str, Any] | None = None) -> Path | None:

