@@ -224,6 +224,7 @@ def _headline(summary: dict, out: Path) -> str:
 
     cats = ", ".join(f"{c} {pct_v}" for c, pct_v in
                      ((c, "–" if v is None else f"{100 * v:.0f} %") for c, v in summary["by_category"].items()))
+    decisions = ", ".join(f"{rule} {d['n']}" for rule, d in (summary.get("decisions") or {}).items())
     return (f"{summary.get('split', '')} {summary['system']}/{summary['mode']}: {summary['n']} frågor, rätt {pct('answer_accuracy')} "
             f"(retrieval@5 {pct('retrieval_recall_at_5')}, citat {pct('citation_hit_rate')}, "
             f"avböjer obesvarbara {pct('refusal_recall')}, avböjer besvarbara {pct('false_refusal_rate')}, "
@@ -232,7 +233,9 @@ def _headline(summary: dict, out: Path) -> str:
             + (f", omskrivningar: rätt {pct('paraphrase_accuracy')}, samma utslag {pct('paraphrase_consistency')}"
                if summary.get("paraphrase_n") else "")
             + (f", gap dev−test {summary['generalisation_gap']}" if summary.get("generalisation_gap") else "")
-            + f"\nper kategori: {cats}\nfiler i {out}/")
+            + f"\nper kategori: {cats}"
+            + (f"\nbeslut: {decisions}" if decisions else "")
+            + f"\nfiler i {out}/")
 
 
 def _report(args) -> int:

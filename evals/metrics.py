@@ -253,9 +253,26 @@ def summarise(results: list[dict[str, Any]], mode: str, system: str = "assistant
         "latency_p50_s": _round(percentile(seconds, 50)),
         "latency_p95_s": _round(percentile(seconds, 95)),
         "errors": sum(1 for r in results if r.get("error")),
+        "decisions": decision_counts(results),
     }
     summary.update(extra or {})
     return summary
+
+
+def decision_rule(row: dict[str, Any]) -> str:
+    """The rule of assistant/decision.py that decided the row's answer ("" for other systems)."""
+    decision = (row.get("answer") or {}).get("decision") if isinstance(row.get("answer"), dict) else None
+    return (decision or {}).get("rule", "")
+
+
+def decision_counts(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per deciding rule: how many answers it decided and the share of them strictly right."""
+    by_rule: "OrderedDict[str, list[bool]]" = OrderedDict()
+    for r in results:
+        rule = decision_rule(r)
+        if rule:
+            by_rule.setdefault(rule, []).append(bool(r.get("strict_correct", r["correct"])))
+    return {rule: {"n": len(v), "strict": _share(v)} for rule, v in sorted(by_rule.items(), key=lambda x: -len(x[1]))}
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:

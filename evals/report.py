@@ -89,6 +89,7 @@ def write_report(out_dir: Path, summary: dict[str, Any], rows: list[dict[str, An
     lines = _header(summary, other, compare_dir)
     lines += _summary_section(summary, other)
     lines += _category_section(summary, other, cats)
+    lines += _decision_section(summary)
     lines += _paraphrase_section(summary)
     lines += _common_questions_section(summary, other, rows, other_rows)
     if chart:
@@ -132,6 +133,17 @@ def _summary_section(summary: dict[str, Any], other: dict[str, Any] | None) -> l
     if summary.get("generalisation_gap"):
         lines += ["", "Generaliseringsgap (dev − test): " + ", ".join(
             f"{k} {100 * v:+.1f} procentenheter" for k, v in summary["generalisation_gap"].items())]
+    return lines
+
+
+def _decision_section(summary: dict[str, Any]) -> list[str]:
+    """How many answers each rule of assistant/decision.py decided, and how many of them were right."""
+    decisions = summary.get("decisions") or {}
+    if not decisions:
+        return []
+    lines = ["", "## Beslutsregler", "", "| regel | n | strikt rätt |", "|---|---:|---:|"]
+    for rule, d in decisions.items():
+        lines.append(f"| {rule} | {d['n']} | {_fmt(d.get('strict'), 'pct')} |")
     return lines
 
 

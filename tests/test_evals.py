@@ -7,6 +7,7 @@ import json
 import pytest
 
 from evals import metrics
+from evals.report import write_report
 from evals.runner import QUESTIONS, load_questions, score, select
 
 ANSWERABLE = {
@@ -293,6 +294,19 @@ def test_summary_has_strict_figures_and_dump_rate():
     assert s["by_category_strict"] == {"table_value": 0.5, "unanswerable": 1.0}
     assert s["dump_rate"] == 0.5  # of the two answers given, refusals not counted
     assert rows[1]["strict_problems"] == ["tabellrad"] and rows[1]["dump"]
+
+
+def test_summary_and_report_count_the_deciding_rules(tmp_path):
+    def decided(item, text, rule, refused=False):
+        return score(item, dict(_answer(text, refused=refused), decision={"rule": rule, "signals": {}, "steps": []}), 0.1)
+
+    rows = [decided(ANSWERABLE, "max 4,5 procent [1]", "table_value"),
+            decided(dict(ANSWERABLE, id="t5"), "inget om saken [1]", "table_value"),
+            decided(UNANSWERABLE, "Det framgår inte.", "refused_unlikely", refused=True)]
+    s = metrics.summarise(rows, "extractive")
+    assert s["decisions"] == {"table_value": {"n": 2, "strict": 0.5}, "refused_unlikely": {"n": 1, "strict": 1.0}}
+    report = write_report(tmp_path, s, rows).read_text(encoding="utf-8")
+    assert "## Beslutsregler" in report and "| table_value | 2 | 50.0 % |" in report
 
 
 def test_paraphrase_consistency_counts_same_verdicts():
