@@ -35,7 +35,12 @@ from .question import (QuestionAnalysis, analyse, asks_full_year, clean_question
 from .records import Answer, Decision, Draft
 from .retrieval import RetrievalParams, retrieve
 from .settings import Settings
+from .synonyms import SYNONYMS_FILE, Synonyms, SynonymsError
 from .vectorstore import VectorStoreError
+
+
+# Where a question is searched with the documents' own terms for its words (synonyms.py); being measured.
+EXPAND_IN: set[str] = set()
 
 
 class AssistantUnavailable(RuntimeError):
@@ -69,6 +74,7 @@ class Assistant:
         self.embedder = embedder
         self.llm = llm
         self._lock = threading.Lock()
+        self.synonyms = Synonyms.load(settings.corpus_dir / SYNONYMS_FILE)
         self._use(index)
 
     @classmethod
@@ -82,7 +88,10 @@ class Assistant:
                 llm = make_llm(settings)
             except LLMUnavailable as exc:
                 raise AssistantUnavailable(str(exc)) from exc
-        return cls(settings, index, embedder or make_embedder(settings), llm)
+        try:
+            return cls(settings, index, embedder or make_embedder(settings), llm)
+        except SynonymsError as exc:
+            raise AssistantUnavailable(str(exc)) from exc
 
     def _use(self, index: Index) -> None:
         log = getattr(getattr(self, "finder", None), "signal_log", None)
@@ -156,7 +165,8 @@ class Assistant:
                                            self.finder.without_names)
         files = documents or list(analysis.documents)
         t = time.perf_counter()
-        meaning = self.embedder.embed_queries([rewrite.text])[0]
+        meaning = self.embedder.embed_queries([self.synonyms.expand(rewrite.text) if "dense" in EXPAND_IN
+                                               else rewrite.text])[0]
         contexts = self._retrieve(rewrite.text, analysis.lang, files, meaning)
         work.timings["retrieval_s"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -170,7 +180,7 @@ class Assistant:
         focus = focus or rewrite.focus
         sentences = work.sentences = self._sentences(rewrite, focus, analysis.lang, contexts, files, meaning)
         turn = Turn(work.question, rewrite.focus, focus, analysis.lang, tuple(files or []),
-                    is_list_question(work.question) or wants_names)
+                    is_list_question(work.question) or wants_names, analysis.years)
         draft, work.decision = decide(self.finder, turn, Found(cells, other_kind, sentences, meaning))
         return draft
 
@@ -179,7 +189,9 @@ class Assistant:
         params = RetrievalParams(top_k=s.top_k, dense_k=s.dense_k, bm25_k=s.bm25_k, rrf_k=s.rrf_k)
         if files and len(files) > 1:  # a comparison: room for passages from each document named
             params = replace(params, top_k=params.top_k * 2)
-        lexical = swedish_terms(standalone) if lang == "en" else None
+        lexical = swedish_terms(standalone) if lang == "en" else standalone
+        if "bm25" in EXPAND_IN:
+            lexical = f"{lexical} {' '.join(self.synonyms.terms_for(standalone))}".strip()
         return retrieve(self.index, self.embedder, standalone, params, files, lexical, query_vector=meaning)
 
     def _cells(self, rewrite: Rewrite, analysis: QuestionAnalysis, files: list[str], meaning, wants_names: bool):
@@ -188,13 +200,16 @@ class Assistant:
             numeric = False  # "när blir tunneln klar?": a table's "Tidplan" cell is another thing's date
         if not numeric or wants_names:
             return [], []
-        cells, other_kind = self.finder.cells(rewrite.focus, files, meaning)
+        measure = self.synonyms.expand(rewrite.focus) if "cells" in EXPAND_IN else rewrite.focus
+        cells, other_kind = self.finder.cells(measure, files, meaning)
         if cells and asks_full_year(rewrite.focus):
             cells = cells + self.finder.full_year_values(cells)
         return cells, other_kind
 
     def _sentences(self, rewrite: Rewrite, focus: str, lang: str, contexts, files: list[str], meaning):
         terms_text = swedish_terms(focus) if lang == "en" else focus
+        if "sentences" in EXPAND_IN:
+            terms_text = f"{terms_text} {' '.join(self.synonyms.terms_for(focus))}".strip()
         sentences = rank_sentences(terms_text, contexts, self.finder.scorer, rewrite.background)
         sentences = self.finder.scored_sentences(sentences, meaning, lang, files, terms_text, rewrite.background)
         sentences = prefer_answer_type(rewrite.focus, sentences)

@@ -84,3 +84,11 @@ def combine(first: Draft, second: Draft) -> Draft:
 
 def refusal(nearest: list[Evidence], lang: str) -> Draft:
     return Draft(prompts.REFUSAL[lang], nearest, refused=True)
+
+
+def year_refusal(asked: tuple[str, ...], nearest_year: str, nearest: list[Evidence], lang: str) -> Draft:
+    """"No figure for 2031; the nearest year is 2028": what is missing, and what is there."""
+    text = prompts.REFUSAL_YEAR[lang].format(years=" / ".join(asked))
+    if nearest_year:
+        text += prompts.REFUSAL_YEAR_NEAREST[lang].format(nearest=nearest_year)
+    return Draft(text, nearest, refused=True)

@@ -10,6 +10,7 @@ Rules, in order (the first that applies decides; the steps after it refine an an
   refused_amount    "hur många?" and no number about what is asked
   refused_date      "vilket datum?" and no date
   refused_kind      the question asks for a kind of value (an outcome) the matching table rows lack
+  refused_year      the year asked is in none of the evidence (its text, heading, document or cells)
 Steps: complement (the second part of a two-part question from another sentence), rows_as_values
 (a table row read as prose given as its values), items_beside_row (a list question: the lines by
 the row, not its values).
@@ -20,14 +21,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import calibration
-from .compose import combine, compose_sentence_answer, compose_table_answer, refusal
+from .compose import combine, compose_sentence_answer, compose_table_answer, refusal, year_refusal
 from .evidence import logical_lines, names_missing, states, states_amount
 from .finder import Finder
 from .question import asks_two_things, detect_language, expected_answer, is_list_question, names_in
 from .records import Decision, Draft, Evidence
+from .text import YEAR
 
 RULES = ("input", "table_value", "sentence", "refused_unlikely", "refused_name", "refused_amount",
-         "refused_date", "refused_kind")
+         "refused_date", "refused_kind", "refused_year")
 SECOND_SOURCE_RATIO = 0.85  # a second passage's sentence nearly as likely as the best is given too
 # The complement of a two-part question: it must add this share of the question's weighted terms;
 # one from elsewhere than beside the answer must be this likely relative to the best sentence.
@@ -47,6 +49,7 @@ class Turn:
     lang: str
     named: tuple[str, ...]  # the documents the question names or the user chose
     wants_items: bool  # a list question: items, not the values of a row
+    years: tuple[str, ...] = ()  # the years asked about (document names' years aside)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,9 @@ def decide(finder: Finder, turn: Turn, found: Found) -> tuple[Draft, Decision]:
     draft, decision = _first_rule(turn, found)
     if draft.refused:
         return draft, decision
+    if turn.years and not _years_in(draft.evidence) & set(turn.years):
+        nearest = _nearest_year(turn.years, _years_in(draft.evidence))
+        return year_refusal(turn.years, nearest, draft.evidence[:3], turn.lang), Decision("refused_year", decision.signals)
     refused = _misses(finder, turn.focus, draft) or ("refused_kind" if found.other_kind else "")
     if refused:
         nearest = draft.evidence[:3] if refused != "refused_kind" else found.other_kind
@@ -92,6 +98,22 @@ def _first_rule(turn: Turn, found: Found) -> tuple[Draft, Decision]:
         return refusal(sentences[:3], turn.lang), Decision("refused_unlikely", signals)
     return compose_sentence_answer(choose_sentences(sentences, list(turn.named)), turn.lang), \
         Decision("sentence", signals)
+
+
+def _years_in(evidence: list[Evidence]) -> set[str]:
+    """The years the evidence speaks of: in its text, heading and caption, its cells, its document's title."""
+    years = set()
+    for ev in evidence:
+        years.update(YEAR.findall(f"{ev.text} {ev.section} {ev.caption} {ev.info.title}"))
+        if ev.cell is not None:
+            years.update(YEAR.findall(f"{ev.cell.year or ''} {ev.cell.column}"))
+    return years
+
+
+def _nearest_year(asked: tuple[str, ...], found: set[str]) -> str:
+    if not found:
+        return ""
+    return min(found, key=lambda y: min(abs(int(y) - int(a)) for a in asked))
 
 
 def choose_sentences(sentences: list[Evidence], named: list[str]) -> list[Evidence]:

@@ -9,6 +9,15 @@ REFUSAL = {
     "sv": "Det framgår inte av dokumenten.",
     "en": "The documents do not say.",
 }
+# A refusal that says what is missing: the year asked is in none of the evidence found.
+REFUSAL_YEAR = {
+    "sv": "Dokumenten anger inget värde för {years}.",
+    "en": "The documents give no figure for {years}.",
+}
+REFUSAL_YEAR_NEAREST = {
+    "sv": " Närmaste år i de hittade avsnitten: {nearest}.",
+    "en": " The nearest year in the passages found: {nearest}.",
+}
 NEAREST = {
     "sv": "Närmast i dokumenten:",
     "en": "Closest passages in the documents:",

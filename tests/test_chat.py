@@ -65,6 +65,12 @@ def test_unrelated_question_is_refused_with_nearest_passages(assistant):
     assert answer.refused and answer.text.startswith("Det framgår inte av dokumenten.")
 
 
+def test_a_year_the_documents_do_not_have_is_refused_saying_so(assistant):
+    answer = assistant.ask("Hur hög var sjukfrånvaron i Region Kronoberg år 2019 i procent?")
+    assert answer.refused and answer.decision.rule == "refused_year"
+    assert "inget värde för 2019" in answer.text and answer.citations
+
+
 @pytest.mark.parametrize("question", ["", "   \n\t ", "x" * 20_000, "\x00\x07\u200b", "😀🎉🙂",
                                       "'; DROP TABLE cells; --", "Wie hoch ist der Krankenstand 2028?"])
 def test_bad_input_gets_a_clear_answer_and_changes_nothing(assistant, question):

@@ -1,0 +1,46 @@
+"""The decision's rules over hand-made evidence (fast, no index)."""
+
+from assistant.decision import Found, Turn, _nearest_year, _years_in, decide
+from assistant.records import Cell, DocumentInfo, Evidence
+
+INFO = DocumentInfo(file="h.txt", source_file="h.txt", cite="Hållbarhetsprogram 2024–2028", title="Hållbarhetsprogram",
+                    kind="programme", kind_label="program")
+
+
+def _sentence(text: str, score: float = 0.9) -> Evidence:
+    return Evidence(text, INFO, "Medarbetare", 10, 10, None, score)
+
+
+def _turn(question: str, years=(), lang="sv") -> Turn:
+    return Turn(question, question, question, lang, (), False, tuple(years))
+
+
+class _NoFinder:
+    """The rules tested here decide before anything asks the build."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"the decision read the build ({name}) before refusing")
+
+
+def test_a_year_no_evidence_speaks_of_is_refused_naming_the_nearest_year():
+    found = Found([], [], [_sentence("Sjukfrånvaron ska vara högst 4,5 procent år 2028.")], None)
+    draft, decision = decide(_NoFinder(), _turn("Vad är målet för sjukfrånvaro 2031?", ["2031"]), found)
+    assert draft.refused and decision.rule == "refused_year"
+    assert draft.text == "Dokumenten anger inget värde för 2031. Närmaste år i de hittade avsnitten: 2028."
+    assert draft.evidence  # the nearest passages are shown
+    english, _ = decide(_NoFinder(), _turn("What is the sick leave target for 2031?", ["2031"], "en"), found)
+    assert english.text.startswith("The documents give no figure for 2031.")
+
+
+def test_an_unlikely_best_sentence_is_refused_before_anything_else():
+    found = Found([], [], [_sentence("Något helt annat.", score=0.01)], None)
+    draft, decision = decide(_NoFinder(), _turn("Vad kostar en ny arena 2028?", ["2028"]), found)
+    assert draft.refused and decision.rule == "refused_unlikely" and decision.signals["sentence_p"] == 0.01
+
+
+def test_the_years_of_evidence_come_from_text_heading_document_and_cells():
+    cell = Cell("t", "h.txt", 3, "Sjukfrånvaro", "Utfall 2023", "5,4", 5.4, year=2023)
+    evidence = [Evidence("5,4", INFO, "Tabell 2022", 3, 3, None, 1.0, cell=cell),
+                _sentence("År 2026 ska andelen öka.")]
+    assert _years_in(evidence) == {"2022", "2023", "2026"}
+    assert _nearest_year(("2025",), {"2022", "2026"}) == "2026" and _nearest_year(("2025",), set()) == ""
