@@ -14,6 +14,7 @@ from .chunking import chunk_sentences
 from .lexical import QUOTED_TERM, URL, SwedishTokenizer, words
 from .llm import LLM
 from .records import Cell, Citation, Context, DocumentInfo
+from .tables.format import format_cell_value
 
 _NUMBER = re.compile(r"(?<![\w,.])[-−–]?\d{1,3}(?:[ \u00a0]\d{3})+(?:[,.]\d+)?(?![\w])|(?<![\w,.])[-−–]?\d+(?:[,.]\d+)?(?![\w])")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
@@ -358,20 +359,6 @@ def cell_evidence(hits, quotes: dict[tuple[str, int], str]) -> list[Evidence]:
 
 
 # --- extractive answers -------------------------------------------------------------------
-
-_COMPARATOR_WORDS = ("max", "högst", "minst", "över", "under", "mer än", "mindre än", "at least", "at most")
-
-
-def format_cell_value(cell: Cell) -> str:
-    """The value as printed, with its comparator and unit when the print lacks them ("max 4,5 procent")."""
-    text = cell.value_text.strip()
-    lowered = text.lower()
-    comparator = cell.comparator if cell.comparator and not any(w in lowered for w in _COMPARATOR_WORDS) else ""
-    if any(c.isalpha() for c in text):
-        return " ".join(p for p in (comparator, text) if p)  # already a phrase: "4,5 procent"
-    unit = cell.unit if cell.unit and cell.unit not in text else ""
-    return " ".join(p for p in (comparator, text, unit) if p)
-
 
 def compose_table_answer(cells: list[Evidence], lang: str) -> Draft:
     """Values grouped by document; more than one document means the documents disagree or differ."""

@@ -37,8 +37,7 @@ from .records import Answer, Context
 from .retrieval import RetrievalParams, retrieve
 from .semantic import ROW, SENTENCE, normalised, row_text
 from .settings import Settings
-from .table_store import CellHit, TableStore, requested_kinds
-from .tables import STRONG_MATCH
+from .tables import STRONG_MATCH, CellHit, TableStore, requested_kinds
 from .vectorstore import VectorStoreError
 
 SECOND_SOURCE_RATIO = 0.85

@@ -2,7 +2,7 @@
 
 Closed vocabularies (years, value kinds, document names, the language) are read by pattern; the
 open part, the topic, is matched by meaning later (semantic index, calibrated models). The
-classifiers themselves live where they were fitted (`answer.py`, `table_store.py`); this module
+classifiers themselves live where they were fitted (`answer.py`, `tables/vocabulary.py`); this module
 runs each of them once, on one form of the question, and records what it found.
 
     analysis = analyse(question, rewrite, document_aliases)
@@ -51,7 +51,7 @@ def asks_for(focus: str) -> str:
 def analyse(question: str, standalone: str, focus: str, aliases: Mapping[str, tuple[str, ...]],
             without_names=lambda text: text) -> QuestionAnalysis:
     """`without_names` takes document names out of a text ("Budget 2021" names a document, not a year)."""
-    from .table_store import requested_kinds
+    from .tables import requested_kinds
 
     documents = documents_named(question, aliases) or documents_named(standalone, aliases)
     asked = without_names(focus) or focus
