@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from ..lexical import STOPWORDS
 from ..records import Cell, Document
 from ..text import collapse_spaces
 from .lines import YEAR_TOKEN
@@ -38,8 +39,8 @@ _TRAIL_WORDS = ["nå nationellt uppställda mål om", "ha minskat med", "uppgå 
                 "ökar med", "minska med", "minskas med", "ska", "vara", "var", "är", "utgöra",
                 "utgjorde", "med", "till", "om", "för", "på", "ca", "cirka", "stod", "max", "minst",
                 "högst", "över", "under", "nå"]
-_STOP = {"och", "i", "av", "för", "till", "med", "den", "det", "de", "som", "en", "ett", "på", "om",
-         "vi", "ska", "var", "har", "är", "att", "år", "från", "inom", "våra", "vår"}
+# words that make no measure on their own: the shared stopwords and the words of "År 2028 ska …"
+_STOP = STOPWORDS | {"ska", "år"}
 _PREPOSITIONS = ("från ", "av ", "i ", "för ", "och ", "vilket ")
 
 

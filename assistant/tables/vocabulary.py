@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from ..glossary import ROW_WORDS as GLOSSARY
 from ..lexical import QUESTION_STOPWORDS, normalise_word
 
 KIND_ALIASES = {
@@ -48,26 +49,6 @@ COMPARATOR_WORDS = {"minst": "minst", "lägst": "minst", "max": "max", "högst":
                     "minimum": "minst", "maximum": "max", "least": "minst", "most": "max"}
 # words that stand for each other in row labels
 _SYNONYMS = {"total": ("summa",), "totalt": ("summa",), "totala": ("summa",), "summa": ("total",)}
-# English words of common measures -> the Swedish words used in the documents
-GLOSSARY = {
-    "sick": "sjukfrånvaro", "absence": "sjukfrånvaro", "retirement": "pensionsålder",
-    "renewable": "förnybara", "fuels": "drivmedel", "fuel": "drivmedel", "solar": "solceller",
-    "operating": "driftram", "frame": "driftram", "frames": "driftram", "investment": "investeringar",
-    "investments": "investeringar", "invested": "investeringar", "tax": "skatteintäkter",
-    "revenue": "intäkter", "revenues": "intäkter", "pharmaceuticals": "läkemedel", "drugs": "läkemedel",
-    "medicines": "läkemedel", "cash": "likviditet", "liquidity": "likviditet", "inhabitants": "invånare",
-    "residents": "invånare", "doctor": "läkare", "doctors": "läkare", "physician": "läkare",
-    "employment": "sysselsättningsgrad", "engagement": "medarbetarengagemang", "trust": "förtroende",
-    "confidence": "förtroende", "equity": "soliditet", "solvency": "soliditet", "depreciation": "avskrivningar",
-    "punctuality": "punktlighet", "customer": "kund", "satisfaction": "nöjd", "market": "marknadsandel",
-    "share": "andel", "transport": "kollektivtrafik", "emissions": "utsläpp", "greenhouse": "växthusgaser",
-    "organic": "ekologiska", "food": "livsmedel", "board": "nämnd", "committee": "nämnd",
-    "traffic": "trafiknämnd", "culture": "kulturnämnd", "health": "hälso", "waste": "avfall",
-    "result": "resultat", "surplus": "resultat", "payment": "ersättning", "staff": "personal",
-    "hired": "hyrpersonal", "agency": "hyrpersonal", "readmission": "återinskrivning",
-    "continuity": "kontinuitetsindex", "infections": "infektioner", "antibiotic": "antibiotikarecept",
-    "antibiotics": "antibiotikarecept", "prescriptions": "recept",
-}
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 YEAR_WORD = re.compile(r"(?:19|20)\d\d")
 
