@@ -107,7 +107,7 @@ def _ingest(args, settings: Settings) -> int:
 
 
 def _tables(args, settings: Settings) -> int:
-    from .tables import tables_command
+    from .tables.cli import tables_command
 
     return tables_command(args.args, settings.live_index / "tables.sqlite3")
 

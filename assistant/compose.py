@@ -9,22 +9,11 @@ import re
 
 from . import prompts
 from .lexical import URL
-from .records import Cell, Draft, Evidence
+from .records import Draft, Evidence
+from .tables.format import format_cell_value
 
-_COMPARATOR_WORDS = ("max", "högst", "minst", "över", "under", "mer än", "mindre än", "at least", "at most")
 _SPACED_URL = re.compile(r"\s*" + URL.pattern)
 URL_BLOCK = 2  # a sentence followed by two or more addresses carries a reference list, not an answer
-
-
-def format_cell_value(cell: Cell) -> str:
-    """The value as printed, with its comparator and unit when the print lacks them ("max 4,5 procent")."""
-    text = cell.value_text.strip()
-    lowered = text.lower()
-    comparator = cell.comparator if cell.comparator and not any(w in lowered for w in _COMPARATOR_WORDS) else ""
-    if any(c.isalpha() for c in text):
-        return " ".join(p for p in (comparator, text) if p)  # already a phrase: "4,5 procent"
-    unit = cell.unit if cell.unit and cell.unit not in text else ""
-    return " ".join(p for p in (comparator, text, unit) if p)
 
 
 def _kind_label(info, lang: str) -> str:

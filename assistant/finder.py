@@ -19,8 +19,7 @@ from .index import Index
 from .question import is_list_question, question_years, values_in
 from .records import Context, Evidence
 from .semantic import ROW, SENTENCE, normalised, row_text
-from .table_store import CellHit, TableStore, requested_kinds
-from .tables import STRONG_MATCH
+from .tables import STRONG_MATCH, CellHit, TableStore, requested_kinds
 
 MAX_CELLS = 6
 # How many table rows and sentences the semantic index adds as candidates beside the word matches:

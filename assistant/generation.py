@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 
 from . import prompts
 from .citations import add_missing_citations, evidence_texts, resolve_citations, unsupported_numbers
-from .compose import format_cell_value
+from .tables.format import format_cell_value
 from .lexical import STOPWORDS, words
 from .llm import LLM
 from .records import Draft, Evidence

@@ -99,8 +99,7 @@ def _file_key(doc: Document, settings: Settings, params: ChunkerParams) -> str:
 def builders() -> dict[str, str]:
     """The versions of everything a build is made with beyond the chunks and their vectors: a change
     in any of them (a new table extractor, another BM25 tokenizer) makes the next ingest rebuild."""
-    from .table_store import SCHEMA_VERSION
-    from .tables import EXTRACTOR_VERSION
+    from .tables import EXTRACTOR_VERSION, SCHEMA_VERSION
 
     return {"cleaner": str(CLEANER_VERSION), "tables": f"{EXTRACTOR_VERSION}/{SCHEMA_VERSION}", "tokenizer": str(TOKENIZER_VERSION),
             "semantic": str(SEMANTIC_VERSION), "format": str(INDEX_FORMAT)}
@@ -316,7 +315,7 @@ def _build_semantic(chunks: list[Chunk], build_dir: Path, embedder: Embedder, pr
                     progress: bool) -> dict:
     from .chunking import chunk_sentences
     from .semantic import embed_units
-    from .table_store import TableStore
+    from .tables import TableStore
 
     store = TableStore.open(build_dir / "tables.sqlite3")
     try:
@@ -427,7 +426,7 @@ class Index:
             raise IndexCorrupt(f"Indexet i {directory} kan inte läsas ({exc}). Kör `{REBUILD_COMMAND}`.") from exc
         # A damaged table database or embedded Chroma would otherwise surface later as a raw
         # sqlite/chromadb traceback; both are checked here and reported with the repair command.
-        from .table_store import TableStore, TableStoreMissing
+        from .tables import TableStore, TableStoreMissing
 
         try:
             TableStore.check(directory / "tables.sqlite3")
@@ -447,5 +446,6 @@ class Index:
                 raise
             raise IndexCorrupt(f"Vektorlagret (Chroma) i {directory} är skadat ({type(exc).__name__}: {exc}). "
                                f"Kör `{REBUILD_COMMAND}` för att bygga om indexet.") from exc
-        documents = {f: DocumentInfo(**{**d, "aliases": tuple(d.get("aliases", ()))}) for f, d in meta["documents"].items()}
+        documents = {f: DocumentInfo(**{**d, "aliases": tuple(d.get("aliases", ())),
+                                    "current_state": tuple(d.get("current_state", ()))}) for f, d in meta["documents"].items()}
         return cls(directory, meta, chunks, documents, bm25, store, semantic)

@@ -47,7 +47,8 @@ def load_manifest(corpus_dir: Path) -> dict[str, DocumentInfo]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     infos = {}
     for entry in data.get("document", []):
-        info = DocumentInfo(**{**entry, "aliases": tuple(entry.get("aliases", ())), "in_manifest": True})
+        info = DocumentInfo(**{**entry, "aliases": tuple(entry.get("aliases", ())),
+                                "current_state": tuple(entry.get("current_state", ())), "in_manifest": True})
         infos[info.file] = info
     return infos
 

@@ -35,6 +35,17 @@ STOPWORDS = frozenset(
     vilka vilken vilket vår våra vårt än är åt över the a an of in on for to and or is are what
     which who how""".split()
 )
+# Words a question wraps around the measure it asks for ("värdet", "enligt", "regionen", "jämfört",
+# "what does"): beside STOPWORDS they name no table row, so the table lookup drops them too. (BM25 keeps
+# them: it was tuned with STOPWORDS alone.)
+QUESTION_STOPWORDS = STOPWORDS | frozenset(
+    """ska skall stor stort stora hög högt låg lågt många säger sa finns fanns gäller värdet värde värden
+    siffran siffra siffrorna uppgår uppgick enligt ange visa vänligen tack region regionen regionens
+    kronoberg kronobergs får gälla gällande förslag förslaget belopp beloppet ca cirka redovisar
+    redovisas anges angivet år året åren stämmer överens densamma densamme detsamma jämfört jämför
+    jämförelse skiljer skillnad respektive dokumenten ändrats ändrat
+    agree agrees compare compared differ differs same documents do does much many was were""".split()
+)
 
 
 @lru_cache(maxsize=1)
@@ -45,6 +56,11 @@ def _stemmer():
         return Stemmer.Stemmer("swedish")
     except ImportError:  # pragma: no cover - PyStemmer is a pinned dependency
         return None
+
+
+def stemmer_name() -> str:
+    """Which stemmer `normalise_word` uses: saved stems record it, so a reader can tell they still match."""
+    return "snowball" if _stemmer() else "none"
 
 
 @lru_cache(maxsize=200_000)

@@ -19,8 +19,7 @@ from typing import Callable, Mapping
 
 from . import prompts
 from .lexical import QUOTED_TERM, words
-from .table_store import requested_kinds
-from .tables import parse_number
+from .tables import parse_number, requested_kinds
 from .text import INVISIBLE_CHARS, NUMBER, YEAR
 
 # --- intake --------------------------------------------------------------------------------

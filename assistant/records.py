@@ -24,6 +24,9 @@ class DocumentInfo:
     description: str = ""
     kind_label_en: str = ""
     aliases: tuple[str, ...] = ()  # names people use for it: "delårsrapporten", "interim report"
+    # headings that open and close the prose sections stating the current situation ("nuläge"):
+    # (start, end); the table extractor reads the figures stated there as outcomes
+    current_state: tuple[str, ...] = ()
     in_manifest: bool = True
 
 

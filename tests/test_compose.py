@@ -1,11 +1,37 @@
-"""How an extractive answer reads."""
+"""How an extractive answer reads: each value with its column and document, grouped by measure."""
 
-from assistant.compose import format_cell_value
-from assistant.records import Cell
+from assistant.compose import compose_sentence_answer, compose_table_answer, without_url_block
+from assistant.records import Cell, DocumentInfo, Evidence
+
+PROGRAMME = DocumentInfo(file="h.txt", source_file="h.txt", cite="Hållbarhetsprogram", title="H", kind="programme",
+                         kind_label="program")
+INTERIM = DocumentInfo(file="d.txt", source_file="d.txt", cite="Delårsrapport", title="D", kind="interim_report",
+                       kind_label="delårsrapport")
 
 
-def test_cell_values_read_naturally():
-    cell = Cell("t", "a.txt", 1, "Sjukfrånvaro", "Mål 2028", "4,5", 4.5, unit="procent", comparator="max")
-    assert format_cell_value(cell) == "max 4,5 procent"
-    phrase = Cell("t", "a.txt", 1, "Byggmaterial", "Mål 2028", "minst 95 procent", 95.0, unit="%", comparator="minst")
-    assert format_cell_value(phrase) == "minst 95 procent"
+def _value(info, column, text, value, line):
+    cell = Cell("t", info.file, line, "Sjukfrånvaro", column, text, value, unit="procent")
+    return Evidence(text, info, "Medarbetare", line, line, None, 0.9, cell=cell)
+
+
+def test_one_measure_reads_as_one_row_with_each_column_named():
+    draft = compose_table_answer([_value(PROGRAMME, "Mål 2028", "4,5", 4.5, 3),
+                                  _value(PROGRAMME, "Nuläge 2022", "6,1", 6.1, 3)], "sv")
+    assert draft.text == "Enligt Hållbarhetsprogram (program): Sjukfrånvaro: 4,5 procent (Mål 2028) [1], " \
+                         "6,1 procent (Nuläge 2022) [2]."
+    assert len(draft.cells) == 2 and not draft.refused
+
+
+def test_documents_that_differ_are_introduced_as_differing_and_named_each():
+    draft = compose_table_answer([_value(PROGRAMME, "Mål 2028", "4,5", 4.5, 3),
+                                  _value(INTERIM, "Utfall 2023", "6,0", 6.0, 9)], "sv")
+    lines = draft.text.split("\n")
+    assert lines[0] == "Dokumenten anger olika värden:"
+    assert lines[1].startswith("Enligt Hållbarhetsprogram (program):") and lines[2].startswith("Enligt Delårsrapport")
+
+
+def test_a_sentence_loses_its_link_list_but_keeps_its_citation():
+    text = "Målet är nått. https://a.se/x https://b.se/y"
+    assert without_url_block(text) == "Målet är nått."
+    draft = compose_sentence_answer([Evidence(text, PROGRAMME, "", 1, 1, None, 0.5)], "sv", start=2)
+    assert draft.text == "Enligt Hållbarhetsprogram (program): Målet är nått. [2]"
