@@ -2,7 +2,7 @@
 installed as the console script `kronoberg-app`.
 
 Serves on localhost by default; login is on when the settings name users. Nothing leaves the
-machine: no share link, no analytics. The UI itself is built in assistant/ui.py. Invalid settings
+machine: no share link, no analytics. The UI itself is built in assistant/web/. Invalid settings
 stop the start with a Swedish message naming each (exit code 2); logging is configured here, once.
 """
 
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
 
     from assistant.chat import Assistant
-    from assistant.ui import build_app, launch_options
+    from assistant.web.app import build_app, launch_options
 
     def factory(mode: str | None = None) -> Assistant:
         return Assistant.load(settings.with_(mode=mode) if mode else settings)

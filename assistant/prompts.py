@@ -174,3 +174,102 @@ ARGPARSE = {
     "can't open '%(filename)s': %(error)s": "kan inte öppna '%(filename)s': %(error)s",
 }
 API_TURN_ERROR = "{where}: {message}"
+
+
+# --- The web app (assistant/web/) --------------------------------------------------------------------
+
+TITLE = "Kronoberg-assistenten"
+HEADER = (f"# {TITLE}\nFrågor och svar om Region Kronobergs styrdokument. Svaren bygger bara på "
+          "dokumenten och visar alltid sina källor.")
+EXAMPLES = [  # one for each kind of document
+    "Vad är målvärdet för sjukfrånvaro 2028?",
+    "Vilken driftram har hälso- och sjukvårdsnämnden i Allians för Kronobergs budget 2025?",
+    "Vad var sjukfrånvaron i Region Kronoberg under Q1 2024?",
+    "Vilken skattesats fastställs för 2021?",
+    "Vilket år gäller målbilden i Nära Kronobergaren?",
+]
+ALL_YEARS = "Alla år"
+MODE_LABELS = {
+    "extractive": "extraktivt – meningar och tabellvärden direkt ur dokumenten",
+    "local": "lokal språkmodell, kontrollerad mot källorna",
+    "openai": "språkmodell via OpenAI-kompatibel tjänst, kontrollerad mot källorna",
+}
+SEARCHING = "Söker i dokumenten …"
+WRITING = "Skriver svar …"
+LLM_FALLBACK = ("Språkmodellen kunde inte startas ({error}). Svaren sammanställs därför "
+                "direkt ur dokumenten (extraktivt läge).")
+FILTER_MATCHES_NOTHING = "Inget av de valda dokumenten gäller {filter}. Ändra avgränsningen och fråga igen."
+ANSWER_FAILED = ("Något gick fel när frågan skulle besvaras ({error}). Försök igen; om felet "
+                 "kvarstår, kontakta den som förvaltar assistenten.")
+NO_ANSWER = "Assistenten gav inget svar. Försök igen."
+HISTORY_FORMAT = 'Historiken ska vara en JSON-lista av {"role": "user"|"assistant", "content": "…"}.'
+HISTORY_LIST_FORMAT = 'Historiken ska vara en lista av {"role": "user"|"assistant", "content": "…"}.'
+HISTORY_NOT_JSON = "Historiken är inte giltig JSON ({error})."  # followed by HISTORY_FORMAT
+API_QUESTION_TYPE = "Frågan ska vara en text."
+API_DOCUMENTS_TYPE = "documents ska vara en lista av filnamn, som i svarets källor (\"file\"), eller tom."
+API_UNKNOWN_DOCUMENTS = "Dokumenten finns inte bland underlaget: {names}. Ange filnamn som i svarets källor (\"file\")."
+API_FAILED = "Något gick fel när frågan skulle besvaras ({error})."
+FEEDBACK_THANKS = "Tack! Ditt omdöme är sparat. Skriv gärna en kommentar nedan."
+FEEDBACK_FIRST = "Ge först tummen upp eller ned under ett svar; kommentaren kopplas sedan till det svaret."
+FEEDBACK_ONLY_ANSWERS = "Det går bara att ge omdöme om svar från assistenten."
+FEEDBACK_REMOVED = "Omdömet är borttaget."
+FEEDBACK_COMMENT_EMPTY = "Skriv en kommentar först."
+FEEDBACK_COMMENT_SAVED = "Tack! Kommentaren är sparad tillsammans med ditt omdöme."
+SOURCE_OPEN = "Visa i sammanhang"
+SOURCE_PANEL_TITLE = "Källan i sitt sammanhang"
+SOURCE_PANEL_HINT = "Klicka på en källa ([1], [2] …) eller på ”Visa i sammanhang” för att se de citerade raderna här."
+SOURCE_BAD_REQUEST = "Källan kunde inte visas. Klicka på källan igen."
+SOURCE_NOT_IN_CORPUS = ("Källan {file!r} finns inte bland dokumenten. Ange filnamnet på ett dokument i "
+                        "underlaget, till exempel som det står i svarets källa (\"file\").")
+SOURCE_LINES_NOT_NUMBERS = "Raderna ska anges som heltal, till exempel 120 och 122."
+SOURCE_LINES_ORDER = "Raderna ska vara positiva och den sista får inte komma före den första."
+SOURCE_LINES_TOO_MANY = "Högst {n} rader kan visas åt gången."
+SOURCE_UNREADABLE = "Källan kan inte läsas: {error}"
+SOURCE_TOO_SHORT = "{file} har bara {n} rader."
+REMOTE_FILES_REFUSED = "Filer från andra adresser hämtas inte."
+NO_DOCUMENTS = "Inga dokument är inlästa ännu."
+NOT_IN_MANIFEST = "Dokumentet saknar uppgifter i manifestet."
+DOCUMENTS_INTRO = (
+    "<p>Assistenten svarar bara utifrån dokumenten nedan och visar alltid varifrån svaret kommer. "
+    "Dokumenten är av olika slag: en antagen budget, ett fastställt program och en gemensam strategi "
+    "gäller som beslut, medan ett <em>budgetförslag från oppositionen</em> bara är ett förslag och en "
+    "<em>delårsrapport</em> beskriver läget vid en viss tidpunkt. Varje svar anger därför dokumentets "
+    "slag och status.</p>"
+    "<p>Det som inte står i dokumenten kan assistenten inte svara på; då säger den det och visar de "
+    "närmaste ställena i stället.</p>")
+ABOUT = """
+## Så fungerar assistenten
+- Frågan söks i dokumenten både med betydelse (inbäddningar) och med ord (BM25); tabellvärden slås upp i ett
+  tabellregister.
+- Svaret består av meningar och värden ur dokumenten, eller – om en språkmodell är påslagen – av modellens
+  text, som kontrolleras mot källorna. Siffror som inte står i källorna ersätts av ett svar direkt ur dokumenten.
+- Varje svar har källmarkörer, [1], [2] …, och under svaret visas dokumentet, dess slag och status, avsnittet,
+  raderna eller sidan och det citerade stället med de stödjande orden markerade. Klicka på en markör eller på
+  **Visa i sammanhang** för att se de citerade raderna i dokumentet, med raderna runt omkring, under samtalet.
+- Följdfrågor (”och 2027?”) tolkas utifrån samtalet. **Ny konversation** börjar om.
+- Avgränsa till vissa dokument eller ett år i panelen till höger.
+
+## Integritet
+Allt körs lokalt: inga frågor, svar eller användningsdata lämnar datorn. Samtalet sparas inte på servern; det finns
+bara i din webbläsarsession. Omdömen och kommentarer sparas i en lokal databas tillsammans med frågan, svaret,
+källorna och tiden, och tas bort när gallringstiden har gått ut (standard 365 dagar). Ett exporterat samtal sparas
+på servern för nedladdningen (bara den senaste exporten av varje samtal) och tas bort när appen stängs, kopian för
+nedladdningen senast efter ett dygn.
+
+## Integrationer
+API-slutpunkten `/ask_v2` tar frågan och tidigare turer som en lista och svarar med ett objekt med samma fält som
+`python -m assistant ask --json` (schemat visas under ”Använd via API” längst ned på sidan):
+
+```python
+from gradio_client import Client
+client = Client("http://127.0.0.1:7860/")
+svar = client.predict("Vad är målvärdet för sjukfrånvaro 2028?", [], None, api_name="/ask_v2")
+```
+
+Den äldre slutpunkten `/ask` finns kvar: den tar tidigare turer som en JSON-text och svarar med JSON-text
+(`client.predict("Vad är målvärdet för sjukfrånvaro 2028?", "[]", api_name="/ask")`).
+
+Slutpunkten `/source` visar en källa i sitt sammanhang: filnamnet och raderna ur svarets källa, och några rader runt
+dem (`client.predict("hallbarhetsprogram-2024-2028.txt", 456, 457, 3, api_name="/source")`). Bara dokument i
+underlaget kan visas.
+"""

@@ -1,4 +1,5 @@
-"""The web app: rendering helpers (fast), and the running app in headless Chromium and via gradio_client (slow).
+"""The web app as a whole (assistant/web/app.py): served on a free port, fast with a fake assistant, slow in
+headless Chromium and via gradio_client. Its parts have their own tests: tests/test_web_*.py.
 
 The slow tests start the app on a free localhost port in this process, against an index built
 from the real corpus into a temporary directory (fixtures in conftest.py), in extractive mode.
@@ -21,112 +22,23 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from web_data import CELL_ANSWER, EXAMPLE, PROGRAMME, FakeAssistant
 
 from assistant.passwords import hash_password
-from assistant.records import DocumentInfo
 from assistant.settings import PROJECT_ROOT, Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-EXAMPLE = "Vad är målvärdet för sjukfrånvaro 2028?"
 FOLLOW_UP = "Och 2027?"
 ANSWER_TIMEOUT_MS = 120_000
 
-PROGRAMME = DocumentInfo(file="hallbarhetsprogram-2024-2028.txt", source_file="001.txt",
-                         cite="Hållbarhetsprogram 2024–2028", title="Hållbarhetsprogram 2024–2028", kind="programme",
-                         kind_label="hållbarhetsprogram fastställt av regionfullmäktige", author="Region Kronoberg",
-                         period="2024–2028", written="2023", status="Fastställt av regionfullmäktige",
-                         description="Program <för> hållbar utveckling.")
-STRATEGY = DocumentInfo(file="nara.txt", source_file="004.txt", cite="Nära Kronobergaren", title="Nära Kronobergaren",
-                        kind="strategy", kind_label="gemensam utvecklingsstrategi", period="målbild 2036",
-                        written="2025-09-30", status="Gemensam strategi")
-INTERIM = DocumentInfo(file="delars.txt", source_file="003.txt", cite="Delårsrapport mars 2024", title="Delårsrapport",
-                       kind="interim_report", kind_label="delårsrapport", written="april–maj 2024",
-                       period="januari–mars 2024, med jämförelser och helårsprognos")
-DOCS = {d.file: d for d in (PROGRAMME, STRATEGY, INTERIM)}
 
-CELL_ANSWER = {
-    "question": EXAMPLE, "standalone_question": EXAMPLE, "refused": False, "mode": "extractive", "notice": "",
-    "answer": "Enligt Hållbarhetsprogram 2024–2028 (hållbarhetsprogram fastställt av regionfullmäktige): "
-              "Sjukfrånvaro, Mål 2028: max 4,5 procent [1].",
-    "citations": [{"n": 1, "file": PROGRAMME.file, "source_file": "001.txt", "title": PROGRAMME.title,
-                   "cite": PROGRAMME.cite, "kind_label": PROGRAMME.kind_label,
-                   "section": "Delmål 2028 > Sjukfrånvaro", "line_start": 120, "line_end": 120, "page": None,
-                   "quote": "År 2028 ska: - sjukfrånvaron vara max 4,5 procent. <script>alert(1)</script>"}],
-    "cells": [{"table_id": "t7", "file": PROGRAMME.file, "line": 120, "row": "Sjukfrånvaro", "column": "Mål 2028",
-               "value_text": "4,5", "value": 4.5, "unit": "procent", "year": 2028, "column_kind": "mål",
-               "comparator": "max", "uncertain": False, "page": None}],
-}
-
-
-# --- fast: the rendering helpers ------------------------------------------------------------------
-
-def test_document_years_and_period_filter():
-    from assistant.ui import ALL_YEARS, document_years, filter_documents, year_choices
-
-    assert document_years(PROGRAMME) == (2024, 2028)
-    assert document_years(STRATEGY) == (2025, 2036)  # written 2025, target picture 2036
-    assert document_years(INTERIM) == (2024, 2024)
-    years = [value for _, value in year_choices(DOCS)]
-    assert years[0] == ALL_YEARS and years[1:] == [str(y) for y in range(2024, 2037)]
-    assert filter_documents(DOCS, [], ALL_YEARS) == (None, "")
-    files, label = filter_documents(DOCS, [], "2024")
-    assert sorted(files) == sorted([PROGRAMME.file, INTERIM.file]) and label == "år 2024"
-    assert filter_documents(DOCS, [PROGRAMME.file], "2030") == ([], "Hållbarhetsprogram 2024–2028 och år 2030")
-    assert filter_documents(DOCS, [STRATEGY.file, "okänd.txt"], None) == ([STRATEGY.file], "Nära Kronobergaren")
-
-
-def test_answer_html_escapes_documents_and_marks_supporting_words():
-    from assistant.ui import answer_html
-
-    page = answer_html(CELL_ANSWER, DOCS, filter_label="år 2028")
-    assert "<script>" not in page and "&lt;script&gt;" in page
-    assert '<sup class="kb-ref">[1]</sup>' in page
-    assert "<mark>4,5</mark>" in page and "<mark>sjukfrånvaron</mark>" in page and "<mark>2028</mark>" in page
-    assert "<mark>ska</mark>" not in page  # stop words stay unmarked
-    assert "Status: Fastställt av regionfullmäktige" in page and "rad 120" in page
-    assert '<table class="kb-cells"><caption>Delmål 2028 – Hållbarhetsprogram 2024–2028</caption>' in page
-    assert "max 4,5 procent" in page and "Avgränsat till år 2028" in page
-    assert "\n\n" not in page  # one HTML block for the chat's Markdown renderer
-
-
-def test_refusal_shows_nearest_passages_and_page_numbers():
-    from assistant.ui import answer_html
-
-    data = dict(CELL_ANSWER, refused=True, answer="Det framgår inte av dokumenten.\nNärmast i dokumenten: [1]",
-                cells=[], citations=[dict(CELL_ANSWER["citations"][0], page=4)])
-    data["citations"][0]["quote"] = "Fallskador bland personer 80+, 3-årsm, antal/1 000 inv."
-    page = answer_html(data, DOCS)
-    assert "Närmast i dokumenten" in page and "s. 4" in page and "rad 120" not in page
-    assert "<mark>" not in page  # the markers [1] are not words to mark
-
-
-def test_documents_page_lists_every_document_and_says_how_to_build_a_missing_index():
-    from assistant.ui import documents_html
-
-    page = documents_html(DOCS)
-    assert "3 dokument" in page
-    for info in DOCS.values():
-        assert info.title in page
-    assert "Program &lt;för&gt; hållbar utveckling." in page
-    missing = documents_html({}, "Indexet saknas i /x. Kör `python -m assistant ingest` för att bygga det.")
-    assert "<code>python -m assistant ingest</code>" in missing
-
-
-def test_conversation_markdown_export():
-    from assistant.ui import conversation_markdown
-
-    text = conversation_markdown([{"question": EXAMPLE, "answer": CELL_ANSWER, "filter": ""}])
-    assert text.startswith("# Samtal med Kronoberg-assistenten")
-    assert f"## 1. {EXAMPLE}" in text and "max 4,5 procent [1]" in text
-    assert "| Sjukfrånvaro | Mål 2028 | max 4,5 procent |" in text
-    assert "1. Hållbarhetsprogram 2024–2028 (hållbarhetsprogram fastställt av regionfullmäktige)" in text
-
+# --- fast: the launch options -------------------------------------------------------------------
 
 def test_launch_options_keep_everything_local_and_login_follows_users():
-    from assistant.ui import launch_options
+    from assistant.web.app import launch_options
 
     options = launch_options(Settings())
     assert options["server_name"] == "127.0.0.1" and options["share"] is False and options["auth"] is None
@@ -139,76 +51,6 @@ def test_launch_options_keep_everything_local_and_login_follows_users():
     assert asyncio.run(check("anna", "hemligt12")) is True
     assert asyncio.run(check("anna", "fel")) is False and asyncio.run(check("bo", "hemligt12")) is False
     assert asyncio.run(check("anna", stored)) is False
-
-
-def test_loader_falls_back_to_extractive_when_the_llm_cannot_load():
-    from assistant.chat import AssistantUnavailable
-    from assistant.ui import AssistantLoader
-
-    calls = []
-
-    def factory(mode=None):
-        calls.append(mode)
-        if mode != "extractive":
-            raise AssistantUnavailable("LLM-tjänsten svarar inte.")
-        return "assistent"
-
-    loader = AssistantLoader(factory, Settings(mode="openai", openai_base_url="http://127.0.0.1:9/v1"))
-    assert loader.get() == "assistent" and calls == [None, "extractive"]
-    assert "extraktivt läge" in loader.notice and loader.error == ""
-
-    def missing():
-        raise AssistantUnavailable("Indexet saknas. Kör `python -m assistant ingest`.")
-
-    loader = AssistantLoader(missing, Settings())
-    assert loader.try_get() is None and "ingest" in loader.error
-
-
-def test_sources_open_in_the_source_panel():
-    from assistant.ui import answer_html, source_lines, source_panel_html
-
-    page = answer_html(CELL_ANSWER, DOCS)
-    assert ('<button type="button" class="kb-open-source" name="kb-source-1" value="{&quot;file&quot;: '
-            '&quot;hallbarhetsprogram-2024-2028.txt&quot;, &quot;start&quot;: 120, &quot;end&quot;: 120, '
-            '&quot;n&quot;: 1}">Visa i sammanhang</button>') in page
-    source = source_lines(PROJECT_ROOT / "corpus", PROGRAMME.file, 458, 458, 2)
-    panel = source_panel_html(source, PROGRAMME, 1)
-    assert "Källan i sitt sammanhang" in panel and "[1]" in panel and PROGRAMME.cite in panel and "rad 458" in panel
-    cited = re.findall(r'<div class="kb-line kb-cited"><span class="kb-line-no">(\d+)</span>'
-                       r'<span class="kb-line-text"><mark>([^<]*)</mark>', panel)
-    assert cited == [("458", "- sjukfrånvaron vara max 4,5 procent.")]
-    assert re.findall(r'<span class="kb-line-no">(\d+)</span>', panel) == ["456", "457", "458", "459", "460"]
-    hostile = dict(source, file="<x>.txt", lines=[dict(source["lines"][0], text="<script>alert(1)</script>")])
-    assert "<script>" not in source_panel_html(hostile)
-
-
-class FakeAssistant:
-    """Answers every question with the cell answer above; records what it was asked."""
-
-    llm = None
-
-    def __init__(self, warm_fails: bool = False) -> None:
-        self.documents = DOCS
-        self.asked: list = []
-        self.warm_fails = warm_fails
-
-    def ask(self, question, history=None, documents=None, mode=None):
-        from assistant.records import Answer, Cell, Citation
-
-        self.asked.append((question, history, documents))
-        data = CELL_ANSWER
-        return Answer(question=question, text=data["answer"], refused=False, mode="extractive",
-                      citations=[Citation(**data["citations"][0])], cells=[Cell(**data["cells"][0])],
-                      standalone_question=question, verification="not_needed", timings={"total_s": 0.01})
-
-    def ask_stream(self, question, history=None, documents=None, mode=None):
-        from assistant.chat import StreamEvent
-
-        yield StreamEvent("final", answer=self.ask(question, history, documents, mode))
-
-    def warm_up_llm(self):
-        if self.warm_fails:
-            raise RuntimeError("the model file is broken")
 
 
 def _get(url: str, method: str = "GET") -> tuple[int, bytes, dict]:
@@ -253,27 +95,6 @@ def test_healthz_and_readyz_answer_without_login_and_reveal_nothing(tmp_path, lo
         assert _get(url + "healthz/")[0] == 200
     finally:
         demo.close()
-
-
-def test_readyz_waits_for_a_configured_model(tmp_path):
-    from assistant.ui import AssistantLoader
-
-    settings = Settings(index_dir=tmp_path, mode="local")
-    loader = AssistantLoader(lambda mode=None: FakeAssistant(warm_fails=True), settings)
-    loader.get()
-    assert loader._warmed.wait(10)
-    assert loader.ready() is False  # the index answers, but the model that was asked for did not load
-
-    class Model:
-        ready = False
-
-    fake = FakeAssistant()
-    fake.llm = Model()
-    loader = AssistantLoader(lambda mode=None: fake, settings)
-    loader.get()
-    assert loader._warmed.wait(10) and loader.ready() is False
-    Model.ready = True
-    assert loader.ready() is True
 
 
 @pytest.mark.parametrize("login", [False, True], ids=["login off", "login on"])
@@ -340,7 +161,7 @@ def _free_port() -> int:
 
 
 def _serve(factory, settings: Settings):
-    from assistant.ui import build_app, launch_options
+    from assistant.web.app import build_app, launch_options
 
     port = _free_port()
     demo = build_app(factory, settings.with_(port=port))
@@ -457,7 +278,7 @@ def test_browser_example_follow_up_feedback_export_and_documents(browser, app_ur
     button.click()
     panel = page.locator("#kb-source-panel .kb-source-view")
     panel.wait_for(timeout=30_000)
-    from assistant.ui import source_lines
+    from assistant.web.sources import source_lines
 
     expected = source_lines(app_settings.corpus_dir, cited_file, start, target["end"], 6)
     cited = [line["text"].strip() for line in expected["lines"] if line["cited"]]

@@ -50,7 +50,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def load_url(settings, assistant, tmp_path_factory):
-    from assistant.ui import build_app, launch_options
+    from assistant.web.app import build_app, launch_options
 
     port = _free_port()
     app_settings = settings.with_(mode="extractive", port=port,

@@ -25,6 +25,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
+from web_data import hostile_corpus
 
 from assistant.offline import OFFLINE_ENV
 from assistant.settings import PROJECT_ROOT, Settings
@@ -53,7 +54,7 @@ def _no_index(mode=None):
 
 
 def _serve(settings: Settings):
-    from assistant.ui import build_app, launch_options
+    from assistant.web.app import build_app, launch_options
 
     port = _free_port()
     demo = build_app(_no_index, settings.with_(port=port))
@@ -97,13 +98,13 @@ def _gradio_cache_file(name: str, text: str) -> Path:
 def test_login_protects_page_api_and_files(tmp_path):
     from gradio_client import Client
 
-    from assistant.ui import EXAMPLES, _write_export
-
     from assistant.passwords import hash_password
+    from assistant.prompts import EXAMPLES
+    from assistant.web.retention import write_export
 
     settings = _base_settings(tmp_path, users=((USER, hash_password(PASSWORD)),))
-    export = _write_export(settings.exports_path / "app-test", "ab12",
-                           [{"question": QUESTION, "answer": {"answer": "HEMLIGT SVAR 4,5"}, "text": ""}])
+    export = write_export(settings.exports_path / "app-test", "ab12",
+                          [{"question": QUESTION, "answer": {"answer": "HEMLIGT SVAR 4,5"}, "text": ""}])
     cached = _gradio_cache_file("kronoberg-samtal-test.md", "HEMLIG KOPIA AV SAMTALET")
     corpus_file = CORPUS / PROGRAMME
     demo, url = _serve(settings)
@@ -166,60 +167,7 @@ def test_login_protects_page_api_and_files(tmp_path):
 
 @pytest.fixture()
 def corpus(tmp_path) -> Path:
-    target = tmp_path / "corpus"
-    target.mkdir()
-    shutil.copy(CORPUS / PROGRAMME, target / PROGRAMME)
-    shutil.copy(CORPUS / "manifest.toml", target / "manifest.toml")
-    (tmp_path / "outside.txt").write_text("HEMLIG FIL UTANFÖR KORPUSEN\n", encoding="utf-8")
-    (target / "lank-ut.txt").symlink_to(tmp_path / "outside.txt")
-    (target / "lank-in.txt").symlink_to(target / PROGRAMME)
-    (target / "underkatalog").mkdir()
-    (target / "underkatalog" / "dold.txt").write_text("HEMLIG I UNDERKATALOG\n", encoding="utf-8")
-    (target / ".dold.txt").write_text("HEMLIG DOLD FIL\n", encoding="utf-8")
-    return target
-
-
-def test_source_lines_shows_the_cited_lines_in_context(corpus):
-    from assistant.ui import source_lines
-
-    lines = (corpus / PROGRAMME).read_text(encoding="utf-8").splitlines()
-    cited = next(i for i, t in enumerate(lines, 1) if t.strip() == TARGET_LINE)
-    shown = source_lines(corpus, PROGRAMME, cited, cited, context=3)
-    assert (shown["first"], shown["last"]) == (cited - 3, cited + 3)
-    assert [line["no"] for line in shown["lines"]] == list(range(cited - 3, cited + 4))
-    assert [line["text"] for line in shown["lines"]] == lines[cited - 4:cited + 3]
-    assert [line["no"] for line in shown["lines"] if line["cited"]] == [cited]
-    assert "År 2028 ska" in " ".join(line["text"] for line in shown["lines"])
-    first = source_lines(corpus, PROGRAMME, 1, 2, context=5)  # no lines before the first
-    assert first["first"] == 1 and first["lines"][0]["no"] == 1
-    last = source_lines(corpus, PROGRAMME, len(lines), len(lines) + 10, context=5)
-    assert last["last"] == len(lines) and last["line_end"] == len(lines)
-    # A symbolic link to a document in the corpus is that document.
-    assert source_lines(corpus, "lank-in.txt", cited, cited, context=0)["lines"] == shown["lines"][3:4]
-
-
-@pytest.mark.parametrize("name", [
-    "../pyproject.toml", "/etc/passwd", "..%2f..%2fetc%2fpasswd", "corpus/../../etc/passwd", "..", ".", "",
-    "../outside.txt", str(CORPUS / PROGRAMME), "underkatalog/dold.txt", ".dold.txt", "manifest.toml",
-    "lank-ut.txt", PROGRAMME + "\x00.png", "..\\outside.txt", "saknas.txt", "~/.bashrc",
-])
-def test_source_lines_refuses_anything_but_a_corpus_document(corpus, name):
-    from assistant.ui import SourceRefused, source_lines
-
-    with pytest.raises(SourceRefused) as err:
-        source_lines(corpus, name, 1, 5)
-    message = str(err.value)
-    assert "finns inte bland dokumenten" in message
-    assert "HEMLIG" not in message and "root:" not in message
-
-
-def test_source_lines_rejects_bad_ranges(corpus):
-    from assistant.ui import SourceRefused, source_lines
-
-    for start, end in ((0, 1), (5, 2), (1, 1000), ("x", 2), (10**6, 10**6)):
-        with pytest.raises(SourceRefused):
-            source_lines(corpus, PROGRAMME, start, end)
-    assert len(source_lines(corpus, PROGRAMME, 100, 100, context=10**6)["lines"]) <= 41  # context is capped
+    return hostile_corpus(tmp_path)  # the source viewer's own tests: tests/test_web_sources.py
 
 
 def test_file_routes_and_source_api_serve_nothing_outside_the_corpus(tmp_path, corpus):
@@ -280,11 +228,11 @@ def _feedback_with_old_record(settings: Settings, old_question: str = "GAMMAL FR
 
 
 def _exports(settings: Settings) -> tuple[Path, Path]:
-    from assistant.ui import _write_export
+    from assistant.web.retention import write_export
 
     turn = [{"question": QUESTION, "answer": {"answer": "4,5 procent"}, "text": ""}]
-    old = _write_export(settings.exports_path / "app-1-dead", "aa", turn)
-    new = _write_export(settings.exports_path / "app-2-live", "bb", turn)
+    old = write_export(settings.exports_path / "app-1-dead", "aa", turn)
+    new = write_export(settings.exports_path / "app-2-live", "bb", turn)
     _age(old, 400)
     return old, new
 
@@ -336,7 +284,8 @@ def test_purge_command(tmp_path, monkeypatch, capsys):
 
 def test_app_start_purges_and_keeps_one_export_per_conversation(tmp_path):
     from assistant.feedback import FeedbackStore
-    from assistant.ui import EXPORT_CACHE_S, _write_export, build_app
+    from assistant.web.app import build_app
+    from assistant.web.retention import EXPORT_CACHE_S, write_export
 
     settings = _base_settings(tmp_path)
     _feedback_with_old_record(settings)
@@ -349,10 +298,10 @@ def test_app_start_purges_and_keeps_one_export_per_conversation(tmp_path):
     assert demo.delete_cache == (3600, EXPORT_CACHE_S) and EXPORT_CACHE_S <= 86400
 
     folder = tmp_path / "one"
-    first = _write_export(folder, "cc", [{"question": "1", "answer": {"answer": "a"}}])
+    first = write_export(folder, "cc", [{"question": "1", "answer": {"answer": "a"}}])
     first.rename(first.with_name("kronoberg-samtal-20200101-0000.md"))
-    second = _write_export(folder, "cc", [{"question": "1", "answer": {"answer": "a"}},
-                                          {"question": "2", "answer": {"answer": "b"}}])
+    second = write_export(folder, "cc", [{"question": "1", "answer": {"answer": "a"}},
+                                         {"question": "2", "answer": {"answer": "b"}}])
     assert [p.name for p in (folder / "cc").iterdir()] == [second.name]
 
 

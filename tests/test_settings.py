@@ -288,7 +288,7 @@ def test_a_broken_config_file_refuses_to_start(tmp_path):
 def test_logging_is_configured_once_from_the_setting(tmp_path, monkeypatch):
     from assistant.feedback import FeedbackStore
     from assistant.logs import configure_logging
-    from assistant.ui import start_retention
+    from assistant.web.retention import start_retention
 
     monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)  # restored after the test
     root = logging.getLogger()
@@ -306,13 +306,13 @@ def test_logging_is_configured_once_from_the_setting(tmp_path, monkeypatch):
         with sqlite3.connect(settings.feedback_path) as conn:
             conn.execute("UPDATE feedback SET created = '2020-01-01T00:00:00+00:00' WHERE id = ?", (old,))
         start_retention(settings)
-        assert "INFO assistant.ui: Gallrat det som är äldre än 365 dagar: 1 omdömen" in stream.getvalue()
-        logging.getLogger("assistant.ui").info("ett INFO-meddelande")
-        assert "INFO assistant.ui: ett INFO-meddelande" in stream.getvalue()
+        assert "INFO assistant.web.retention: Gallrat det som är äldre än 365 dagar: 1 omdömen" in stream.getvalue()
+        logging.getLogger("assistant.web.retention").info("ett INFO-meddelande")
+        assert "INFO assistant.web.retention: ett INFO-meddelande" in stream.getvalue()
         logging.getLogger("transformers.modeling_utils").info("brus")
         assert "brus" not in stream.getvalue()
         configure_logging("WARNING", stream)
-        logging.getLogger("assistant.ui").info("tyst")
+        logging.getLogger("assistant.web.retention").info("tyst")
         assert "tyst" not in stream.getvalue()
     finally:
         for handler in list(root.handlers):
