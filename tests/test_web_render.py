@@ -81,9 +81,9 @@ def _cell(**changes) -> dict:
 
 def test_the_table_shows_what_the_answer_says():
     """The table under an answer and the exported table write a cell as the answer does
-    (assistant.answer.format_cell_value): a value printed as a phrase gets no comparator, a unit the
+    (assistant.tables.format.format_cell_value): a value printed as a phrase gets no comparator, a unit the
     printed value already has ("3 Mkr", unit "mnkr") is not added again."""
-    from assistant.answer import format_cell_value
+    from assistant.tables.format import format_cell_value
     from assistant.records import Cell
     from assistant.web.render import answer_html, cell_value, conversation_markdown
 

@@ -27,7 +27,8 @@ from starlette.middleware import Middleware
 
 from .. import prompts
 from ..api import AnswerModel, Turn, TurnsError, parse_turns
-from ..chat import AssistantUnavailable, clean_question, input_problem
+from ..chat import AssistantUnavailable
+from ..question import clean_question, input_problem
 from ..feedback import FeedbackStore
 from ..settings import Settings
 from .filters import document_choices, filter_documents, year_choices

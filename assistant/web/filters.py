@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from ..prompts import ALL_YEARS
 from ..records import DocumentInfo
-
-# A year in a document's period or date ("2024–2028", "målbild 2036", "2025-09-30"). Neither
-# lexical.py nor text.py has a year rule; answer.py's is private and narrower (2000–2049 only).
-_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+from ..text import YEAR as _YEAR  # a year in a document's period or date ("2024–2028", "2025-09-30")
 
 
 def document_years(info: DocumentInfo) -> tuple[int, int] | None:

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import prompts
-from ..answer import format_cell_value
+from ..tables.format import format_cell_value
 from ..lexical import STOPWORDS, words
 from ..records import Cell, DocumentInfo
 from ..text import CITATION_MARKER
@@ -51,7 +51,7 @@ def sources_title(data: dict[str, Any]) -> str:
 
 
 def cell_value(cell: dict[str, Any]) -> str:
-    """A cell's value as the answer writes it (`assistant.answer.format_cell_value`)."""
+    """A cell's value as the answer writes it (`assistant.tables.format.format_cell_value`)."""
     known = {f.name: f for f in fields(Cell)}
     values = {name: cell[name] for name in known if name in cell}
     for name, f in known.items():  # a partial cell (an old export) still shows its printed value
