@@ -42,6 +42,7 @@ class CitationModel(BaseModel):
     line_end: int
     page: int | None = Field(description="the page, for PDFs")
     quote: str
+    cell: "CellModel | None" = Field(default=None, description="the table value cited, when it is a cell")
 
 
 class CellModel(BaseModel):

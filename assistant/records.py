@@ -127,6 +127,7 @@ class Citation:
     line_end: int
     page: int | None
     quote: str
+    cell: Cell | None = None  # the table value cited, when the citation is of a cell
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,8 @@ class Evidence:
     def citation(self, n: int) -> Citation:
         return Citation(n=n, file=self.info.file, source_file=self.info.source_file, title=self.info.title,
                         cite=self.info.cite, kind_label=self.info.kind_label, section=self.section,
-                        line_start=self.line_start, line_end=self.line_end, page=self.page, quote=self.text)
+                        line_start=self.line_start, line_end=self.line_end, page=self.page, quote=self.text,
+                        cell=self.cell)
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,9 @@ def test_the_table_shows_what_the_answer_says():
     money = _cell(row="Driftram", line=121, value_text="3 Mkr", value=3.0, unit="mnkr", comparator="")
     for cell, shown in ((phrase, "Över 50 %"), (money, "3 Mkr")):
         assert cell_value(cell) == format_cell_value(Cell(**cell)) == shown
-    data = dict(CELL_ANSWER, cells=[phrase, money])
+    cited = CELL_ANSWER["citations"][0]
+    data = dict(CELL_ANSWER, cells=[phrase, money],
+                citations=[dict(cited, n=1, cell=phrase), dict(cited, n=2, line_start=121, line_end=121, cell=money)])
     page = answer_html(data, DOCS)
     values = [v.strip() for v in re.findall(r'<td class="kb-value">([^<]*)', page)]  # then the marker [n]
     assert values == ["Över 50 %", "3 Mkr"]
@@ -102,13 +104,17 @@ def test_the_table_shows_what_the_answer_says():
     assert cell_value({"value_text": "12"}) == "12"
 
 
-def test_cells_find_their_citations_by_file_and_line():
-    from assistant.web.render import cell_citations
+def test_each_cell_comes_with_the_citation_that_carries_it():
+    from assistant.web.render import cited_cells
 
-    citations = [dict(CELL_ANSWER["citations"][0], n=1), dict(CELL_ANSWER["citations"][0], n=2),
-                 dict(CELL_ANSWER["citations"][0], n=3, line_start=121, line_end=121)]
-    cells = [_cell(), _cell(column="Mål 2027"), _cell(line=121), _cell(line=999)]
-    assert [c and c["n"] for c in cell_citations(cells, citations)] == [1, 2, 3, None]
+    first = dict(CELL_ANSWER["citations"][0], n=1)
+    other_cell = _cell(column="Mål 2027")
+    second = dict(CELL_ANSWER["citations"][0], n=2, cell=other_cell)
+    prose = dict(CELL_ANSWER["citations"][0], n=3, cell=None)
+    pairs = cited_cells({"citations": [first, prose, second], "cells": [first["cell"], other_cell]})
+    assert [(cell["column"], citation["n"]) for cell, citation in pairs] == [("Mål 2028", 1), ("Mål 2027", 2)]
+    # an answer's JSON without cells on its citations still shows its values, without markers
+    assert cited_cells({"citations": [prose], "cells": [other_cell]}) == [(other_cell, None)]
 
 
 def test_marked_words_are_the_lexical_words():

@@ -36,6 +36,7 @@ CELL_ANSWER = {
                "value_text": "4,5", "value": 4.5, "unit": "procent", "year": 2028, "column_kind": "mål",
                "comparator": "max", "uncertain": False, "page": None}],
 }
+CELL_ANSWER["citations"][0]["cell"] = CELL_ANSWER["cells"][0]  # the citation carries the cell it cites
 
 
 class FakeAssistant:
@@ -54,7 +55,8 @@ class FakeAssistant:
         self.asked.append((question, history, documents))
         data = CELL_ANSWER
         return Answer(question=question, text=data["answer"], refused=False, mode="extractive",
-                      citations=[Citation(**data["citations"][0])], cells=[Cell(**data["cells"][0])],
+                      citations=[Citation(**dict(data["citations"][0], cell=Cell(**data["cells"][0])))],
+                      cells=[Cell(**data["cells"][0])],
                       standalone_question=question, verification="not_needed", timings={"total_s": 0.01})
 
     def ask_stream(self, question, history=None, documents=None, mode=None):

@@ -3,7 +3,7 @@
 An answer arrives as its JSON (`Answer.to_json()`). The pieces both renderings show are written once
 here: where a source stands (`where`), the title over the sources (`sources_title`), a table cell's
 value (`cell_value`, which is the answer's own `format_cell_value`), the table's columns and which
-citation each cell has (`cell_citations`). The page's CSS and the script that opens a source in the
+citation that carries each cell (`cited_cells`). The page's CSS and the script that opens a source in the
 source panel live here too, beside the HTML they style and read.
 """
 
@@ -60,18 +60,12 @@ def cell_value(cell: dict[str, Any]) -> str:
     return format_cell_value(Cell(**values))
 
 
-def cell_citations(cells: list[dict[str, Any]], citations: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
-    """The citation of each cell: cells and their citations come in the same order, and several cells
-    can stand on one source line, so each citation is used once."""
-    used: set[int] = set()
-    found = []
-    for cell in cells:
-        match = next((c for c in citations if c.get("n") not in used and c.get("file") == cell.get("file")
-                      and c.get("line_start") == cell.get("line")), None)
-        if match is not None:
-            used.add(match.get("n"))
-        found.append(match)
-    return found
+def cited_cells(data: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Each table value of the answer with the citation that carries it, in the answer's order."""
+    cited = [(c["cell"], c) for c in data.get("citations") or [] if c.get("cell")]
+    if cited:
+        return cited
+    return [(cell, None) for cell in data.get("cells") or []]
 
 
 def table_caption(cell: dict[str, Any], citation: dict[str, Any] | None) -> str:
@@ -208,12 +202,12 @@ def source_panel_html(source: dict[str, Any], info: DocumentInfo | None = None, 
 
 
 def cells_html(data: dict[str, Any]) -> str:
-    cells = data.get("cells") or []
-    if not cells:
+    pairs = cited_cells(data)
+    if not pairs:
         return ""
     citations = data.get("citations") or []
     groups: dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]] = {}
-    for cell, citation in zip(cells, cell_citations(cells, citations)):
+    for cell, citation in pairs:
         groups.setdefault(cell.get("table_id", ""), []).append((cell, citation))
     head = "".join(f"<th>{h}</th>" for h in TABLE_HEAD)
     tables = []
