@@ -14,12 +14,13 @@ import re
 from dataclasses import dataclass
 
 from .records import Chunk, Document, Line
+from .text import LIST_MARKER
 
 _ENDS_SENTENCE = re.compile(r"[.!?:;]\s*$")
 _ENDS_ROW = re.compile(r"(\d|%|\)|-|–)\s*$")
 _TOC_ENTRY = re.compile(r"\t\d+\s*$")
 _NUMBER = re.compile(r"\d")
-_BULLET = re.compile(r"^\s*(?:[•\-–·▪*]|\d+[.)])\s+")
+_BULLET = re.compile(rf"^\s*{LIST_MARKER}\s+")
 
 
 # Bumped whenever the chunking rules change, so an incremental ingest re-chunks every file.

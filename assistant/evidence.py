@@ -15,7 +15,7 @@ from .chunking import chunk_sentences
 from .lexical import SwedishTokenizer, words
 from .question import QUESTION_NOISE, expected_answer, is_numeric_question, question_years
 from .records import Context, Evidence
-from .text import NUMBER, YEAR
+from .text import LIST_MARKER, NUMBER, YEAR
 
 # A table read as prose runs headers and rows together; its values are answered from the table
 # store instead, so its "sentences" weigh less.
@@ -28,7 +28,7 @@ AMOUNT_BONUS = 0.05  # a numeric question: a sentence stating an amount
 BACKGROUND_WEIGHT = 0.5  # terms only in the earlier turn of a follow-up
 AROUND_WEIGHT = 0.5  # a term in the heading or neighbouring sentences, not in the sentence itself
 
-_ITEM = re.compile(r"^\s*(?:[•\-–·▪*]|\d+[.)])\s*")
+_ITEM = re.compile(rf"^\s*{LIST_MARKER}\s*")
 _PLAIN_ITEM_CHARS = 70
 # Numbers that describe what is counted, not how much: "antal/100 000 inv.", "65+", "16-84 år", "åk 9".
 _DESCRIPTOR_NUMBER = re.compile(r"/\s*\d[\d\s]*|\b\d+\+|\b\d+\s*[-–]\s*\d+\s*år\b|\båk\s*\d+", re.IGNORECASE)

@@ -21,6 +21,9 @@ CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\
 INVISIBLE_CHARS = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 SOFT_HYPHEN = "\u00ad"
 NO_BREAK_SPACE = "\u00a0"
+# A list item's marker: a bullet or dash, or "1." / "1)". Where a marker must be followed by a space
+# (chunking, so "-12,4" is not an item) or may not be (reading an item's text), the caller says so.
+LIST_MARKER = r"(?:[•\-–·▪*]|\d+[.)])"
 # "[1]", "[12]": an answer's citation marker.
 CITATION_MARKER = re.compile(r"\[(\d{1,2})\]")
 
