@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from assistant import prompts
-from assistant.chat import Assistant
+from assistant.chat import Assistant, AssistantUnavailable
 from assistant.conversation import standalone_question
 from assistant.generation import llm_messages
 from assistant.llm import LLMUnavailable, LocalModelServer
@@ -63,6 +63,13 @@ def test_opposition_proposal_is_named_as_such(assistant):
 def test_unrelated_question_is_refused_with_nearest_passages(assistant):
     answer = assistant.ask("Vem vann fotbolls-VM i Chile 1962 och hur många mål gjordes i finalen?")
     assert answer.refused and answer.text.startswith("Det framgår inte av dokumenten.")
+
+
+def test_the_corpus_synonyms_are_read_and_a_broken_file_stops_the_start_naming_it(assistant, tmp_path):
+    assert assistant.synonyms.terms_for("what is the sick leave target?") == ["sjukfrånvaro"]
+    (tmp_path / "synonyms.toml").write_text("[[term]\n", encoding="utf-8")
+    with pytest.raises(AssistantUnavailable, match="synonyms.toml"):
+        Assistant.load(assistant.settings.with_(corpus_dir=tmp_path), embedder=assistant.embedder)
 
 
 def test_a_year_the_documents_do_not_have_is_refused_saying_so(assistant):
