@@ -3,7 +3,7 @@ the question. Each is a logistic regression; its weights and thresholds are fitt
 `python -m evals calibrate` on the **dev split only** (the 214 dev questions and their 428
 rewrites in `evals/paraphrases.jsonl`), never on the test split. Refit after changing a signal.
 
-Signals (all computed in `chat.py`):
+Signals (all computed in `finder.py`):
     cell      lexical   the table store's word match of question and row (0 when not a word match)
               meaning   cosine of the question and the row's vector (label – caption), semantic index
               *_gap     how far behind the question's best candidate it lies in lexical / meaning

@@ -41,11 +41,15 @@ class Synonyms:
 
     @classmethod
     def from_terms(cls, entries: list[tuple[str, list[str]]]) -> "Synonyms":
+        """A variant is kept when its content words carry it ("över eller under budget" is only
+        "budget" once its small words are gone: another term's word, not a synonym) and when it is
+        not a term of its own."""
+        own_terms = {_stems(term) for term, _ in entries}
         variants = {}
         for term, others in entries:
             for variant in others:
                 stems = _stems(variant)
-                if stems and stems != _stems(term):
+                if stems and stems not in own_terms and 2 * len(stems) >= len(words(variant)):
                     variants.setdefault(stems, term)
         ordered = sorted(variants.items(), key=lambda v: -len(v[0]))
         return cls(tuple(ordered))

@@ -66,7 +66,7 @@ def test_unrelated_question_is_refused_with_nearest_passages(assistant):
 
 
 def test_the_corpus_synonyms_are_read_and_a_broken_file_stops_the_start_naming_it(assistant, tmp_path):
-    assert assistant.synonyms.terms_for("what is the sick leave target?") == ["sjukfrånvaro"]
+    assert "sjukfrånvaro" in assistant.synonyms.terms_for("what is the sick leave target?")
     (tmp_path / "synonyms.toml").write_text("[[term]\n", encoding="utf-8")
     with pytest.raises(AssistantUnavailable, match="synonyms.toml"):
         Assistant.load(assistant.settings.with_(corpus_dir=tmp_path), embedder=assistant.embedder)

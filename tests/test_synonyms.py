@@ -21,6 +21,13 @@ def test_an_everyday_word_finds_the_documents_term_in_any_form():
     assert SMALL.terms_for("vad är soliditeten?") == []
 
 
+def test_a_variant_that_is_only_small_words_and_another_terms_word_is_not_kept():
+    synonyms = Synonyms.from_terms([("avvikelse", ["över eller under budget", "budgetavvikelse"]),
+                                    ("budget", ["budgeten"]), ("driftram", ["budget"])])
+    assert synonyms.terms_for("vad säger alliansens budget?") == []
+    assert synonyms.terms_for("hur stor är budgetavvikelsen?") == ["avvikelse"]
+
+
 def test_expansion_adds_each_term_once_in_order_and_not_when_already_there():
     assert SMALL.expand("sick leave och pengar på banken") == "sick leave och pengar på banken sjukfrånvaro likvida medel"
     assert SMALL.expand("sjukfrånvaro, sjukskrivningar") == "sjukfrånvaro, sjukskrivningar"
@@ -46,3 +53,4 @@ def test_the_corpus_file_reads_and_gives_each_word_one_term():
     terms = [e["term"].lower() for e in entries]
     assert len(terms) == len(set(terms))
     assert synonyms.terms_for("sick leave") == ["sjukfrånvaro"]
+    assert "avvikelse" not in synonyms.terms_for("När väntas tunneln vara klar enligt alliansens budget?")
