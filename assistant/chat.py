@@ -181,7 +181,8 @@ class Assistant:
         focus = focus or rewrite.focus
         sentences = work.sentences = self._sentences(rewrite, focus, analysis.lang, contexts, files, meaning)
         turn = Turn(work.question, rewrite.focus, focus, analysis.lang, tuple(files or []),
-                    is_list_question(work.question) or wants_names, analysis.years)
+                    is_list_question(work.question) or wants_names, analysis.years,
+                    expected_answer(rewrite.focus) in ("time", "date"))
         draft, work.decision = decide(self.finder, turn, Found(cells, other_kind, sentences, meaning))
         return draft
 

@@ -13,7 +13,7 @@ Rules, in order (the first that applies decides; the steps after it refine an an
   refused_year      the year asked is in none of the evidence (its text, heading, document or cells)
 Steps: complement (the second part of a two-part question from another sentence), rows_as_values
 (a table row read as prose given as its values), items_beside_row (a list question: the lines by
-the row, not its values).
+the row, not its values), rows_left_for_time (a "när?" question: the running text, not a row's Tidplan).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class Turn:
     named: tuple[str, ...]  # the documents the question names or the user chose
     wants_items: bool  # a list question: items, not the values of a row
     years: tuple[str, ...] = ()  # the years asked about (document names' years aside)
+    asks_time: bool = False  # "när?", "vilket datum?": a table row's Tidplan is another thing's date
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def decide(finder: Finder, turn: Turn, found: Found) -> tuple[Draft, Decision]:
     completed = _with_complement(finder, turn.focus_without_names, draft, found.sentences, turn.lang)
     if completed is not draft:
         draft, steps = completed, steps + ["complement"]
-    as_values, step = _rows_as_values(finder, draft, found.meaning, turn.lang, turn.wants_items)
+    as_values, step = _rows_as_values(finder, draft, found.meaning, turn.lang, turn.wants_items, turn.asks_time)
     if step:
         draft, steps = as_values, steps + [step]
     return draft, Decision(decision.rule, decision.signals, tuple(steps))
@@ -196,10 +197,13 @@ def _with_complement(finder: Finder, question: str, draft: Draft, sentences: lis
     return combine(draft, compose_sentence_answer([best], lang, start=len(draft.evidence) + 1))
 
 
-def _rows_as_values(finder: Finder, draft: Draft, meaning, lang: str, wants_items: bool) -> tuple[Draft, str]:
+def _rows_as_values(finder: Finder, draft: Draft, meaning, lang: str, wants_items: bool,
+                    asks_time: bool = False) -> tuple[Draft, str]:
     """A "sentence" that is a table row read as prose is given as that row's values, each with its
     column: "5,5 (Utfall jan-mar 2024)" says what "5,5 6,2 3,1 6,0" only pastes. A question that
-    asks for items ("vilka är det?") gets the sentence's lines that are not the row instead."""
+    asks for items ("vilka är det?") gets the sentence's lines that are not the row instead. A
+    question that asks when gets the running text beside such a row, when there is any: a row's
+    Tidplan is the schedule of the task in that row, not the time asked about (as for cells)."""
     if draft.refused or draft.cells:
         return draft, ""
     rows = [finder.row_read_as_prose(s, meaning) for s in draft.evidence]
@@ -209,10 +213,12 @@ def _rows_as_values(finder: Finder, draft: Draft, meaning, lang: str, wants_item
         kept = [finder.lines_without_cells(s) if row else s for s, row in zip(draft.evidence, rows)]
         kept = [s for s in kept if s is not None]
         return (compose_sentence_answer(kept, lang), "items_beside_row") if kept else (draft, "")
+    prose = [s for s, row in zip(draft.evidence, rows) if not row]
+    if asks_time and prose:
+        return compose_sentence_answer(prose, lang), "rows_left_for_time"
     values = [ev for row in rows if row for ev in row]
     # Keeping the row's neighbouring lines as prose kept 4 more dev answers right by the patterns but
     # made 14 too long to read (evals/out/m7 against m6): the values alone are the answer.
-    prose = [s for s, row in zip(draft.evidence, rows) if not row]
     table = compose_table_answer(values, lang)
     if prose:
         table = combine(table, compose_sentence_answer(prose, lang, start=len(values) + 1))
