@@ -18,6 +18,7 @@ the row, not its values), rows_left_for_time (a "när?" question: the running te
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from . import calibration
@@ -27,6 +28,10 @@ from .finder import Finder
 from .question import asks_two_things, detect_language, expected_answer, is_list_question, names_in
 from .records import Decision, Draft, Evidence
 from .text import YEAR
+
+# "2025–2027", "2024-28": a period, which speaks of every year in it (up to this long).
+_PERIOD = re.compile(r"\b((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d|\d\d)\b")
+MAX_PERIOD_YEARS = 12
 
 RULES = ("input", "table_value", "sentence", "refused_unlikely", "refused_name", "refused_amount",
          "refused_date", "refused_kind", "refused_year")
@@ -102,10 +107,15 @@ def _first_rule(turn: Turn, found: Found) -> tuple[Draft, Decision]:
 
 
 def _years_in(evidence: list[Evidence]) -> set[str]:
-    """The years the evidence speaks of: in its text, heading and caption, its cells, its document's title."""
+    """The years the evidence speaks of: in its text, heading and caption (a period "2025–2027" speaks
+    of 2026 too), its cells, its document's title."""
     years = set()
     for ev in evidence:
-        years.update(YEAR.findall(f"{ev.text} {ev.section} {ev.caption} {ev.info.title}"))
+        text = f"{ev.text} {ev.section} {ev.caption} {ev.info.title}"
+        years.update(YEAR.findall(text))
+        for first, last in _PERIOD.findall(text):
+            last = last if len(last) == 4 else first[:2] + last
+            years.update(str(y) for y in range(int(first), int(last) + 1) if int(last) - int(first) <= MAX_PERIOD_YEARS)
         if ev.cell is not None:
             years.update(YEAR.findall(f"{ev.cell.year or ''} {ev.cell.column}"))
     return years

@@ -43,4 +43,6 @@ def test_the_years_of_evidence_come_from_text_heading_document_and_cells():
     evidence = [Evidence("5,4", INFO, "Tabell 2022", 3, 3, None, 1.0, cell=cell),
                 _sentence("År 2026 ska andelen öka.")]
     assert _years_in(evidence) == {"2022", "2023", "2026"}
+    # a period speaks of every year in it: a question about 2026 is not refused for a "2025–2027" plan
+    assert _years_in([_sentence("Planen för 2025–27 och perioden 2024-2028.")]) == {str(y) for y in range(2024, 2029)}
     assert _nearest_year(("2025",), {"2022", "2026"}) == "2026" and _nearest_year(("2025",), set()) == ""
