@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from . import prompts
@@ -60,10 +60,10 @@ class _Work:
     started: float
     rewrite: Rewrite | None = None
     analysis: QuestionAnalysis | None = None
-    contexts: list = None
-    sentences: list = None
+    contexts: list | None = None
+    sentences: list | None = None
     decision: Decision | None = None
-    timings: dict = None
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 class Assistant:
@@ -72,6 +72,7 @@ class Assistant:
         self.embedder = embedder
         self.llm = llm
         self._lock = threading.Lock()
+        self._signal_log: list | None = None
         self.synonyms = Synonyms.load(settings.corpus_dir / SYNONYMS_FILE)
         self._use(index)
 
@@ -92,19 +93,18 @@ class Assistant:
             raise AssistantUnavailable(str(exc)) from exc
 
     def _use(self, index: Index) -> None:
-        log = getattr(getattr(self, "finder", None), "signal_log", None)
         self.index = index
         self.finder = Finder(index)
-        self.finder.signal_log = log
+        self.finder.signal_log = self._signal_log
 
     @property
     def signal_log(self) -> list | None:
         """When a list, every candidate's signals are appended to it (`python -m evals calibrate`)."""
-        return self.finder.signal_log
+        return self._signal_log
 
     @signal_log.setter
     def signal_log(self, log: list | None) -> None:
-        self.finder.signal_log = log
+        self._signal_log = self.finder.signal_log = log
 
     def _refresh(self) -> None:
         """Pick up a new build after `ingest` without restarting the app."""
@@ -140,7 +140,7 @@ class Assistant:
 
     def ask_stream(self, question: str, history: list[dict[str, str]] | None = None,
                    documents: list[str] | None = None, mode: str | None = None) -> Iterator[StreamEvent]:
-        work = _Work(clean_question(question), time.perf_counter(), timings={})
+        work = _Work(clean_question(question), time.perf_counter())
         problem = input_problem(work.question, self.settings.max_question_chars)
         if problem:
             yield StreamEvent("final", answer=Answer(work.question, problem, refused=True, mode="input",

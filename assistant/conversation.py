@@ -15,7 +15,7 @@ from typing import Iterable
 
 from .lexical import STOPWORDS, words
 from .question import question_years
-from .text import YEAR
+from .text import YEAR, collapse_spaces
 
 _FOLLOW_UP_START = re.compile(
     r"^(och|men|samt|än|hur är det med|hur blir det med|vad gäller|gäller det|samma|and|but|what about|how about|"
@@ -78,7 +78,7 @@ def without_names(text: str, names: Iterable[str]) -> str:
     the owner's genitive before one ("alliansens")."""
     for name in sorted(names, key=len, reverse=True):
         text = re.sub(rf"(?i)(?:\b\w+s\s+)?\b{re.escape(name)}\w*", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
+    return collapse_spaces(text)
 
 
 def standalone_question(question: str, history: list[dict[str, str]], document_names: Iterable[str] = ()) -> Rewrite:

@@ -18,7 +18,6 @@ the row, not its values), rows_left_for_time (a "när?" question: the running te
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from . import calibration
@@ -27,11 +26,9 @@ from .evidence import logical_lines, names_missing, states, states_amount
 from .finder import Finder
 from .question import asks_two_things, detect_language, expected_answer, is_list_question, names_in
 from .records import Decision, Draft, Evidence
-from .text import YEAR
+from .text import YEAR, YEAR_RANGE
 
-# "2025–2027", "2024-28": a period, which speaks of every year in it (up to this long).
-_PERIOD = re.compile(r"\b((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d|\d\d)\b")
-MAX_PERIOD_YEARS = 12
+MAX_PERIOD_YEARS = 12  # a longer "period" is two unrelated years, not a span the evidence speaks of
 
 RULES = ("input", "table_value", "sentence", "refused_unlikely", "refused_name", "refused_amount",
          "refused_date", "refused_kind", "refused_year")
@@ -70,8 +67,9 @@ def decide(finder: Finder, turn: Turn, found: Found) -> tuple[Draft, Decision]:
     draft, decision = _first_rule(turn, found)
     if draft.refused:
         return draft, decision
-    if turn.years and not _years_in(draft.evidence) & set(turn.years):
-        nearest = _nearest_year(turn.years, _years_in(draft.evidence))
+    spoken_of = _years_in(draft.evidence) if turn.years else set()
+    if turn.years and not spoken_of & set(turn.years):
+        nearest = _nearest_year(turn.years, spoken_of)
         return year_refusal(turn.years, nearest, draft.evidence[:3], turn.lang), Decision("refused_year", decision.signals)
     refused = _misses(finder, turn.focus, draft) or ("refused_kind" if found.other_kind else "")
     if refused:
@@ -113,7 +111,7 @@ def _years_in(evidence: list[Evidence]) -> set[str]:
     for ev in evidence:
         text = f"{ev.text} {ev.section} {ev.caption} {ev.info.title}"
         years.update(YEAR.findall(text))
-        for first, last in _PERIOD.findall(text):
+        for first, last in YEAR_RANGE.findall(text):
             last = last if len(last) == 4 else first[:2] + last
             years.update(str(y) for y in range(int(first), int(last) + 1) if int(last) - int(first) <= MAX_PERIOD_YEARS)
         if ev.cell is not None:

@@ -20,7 +20,7 @@ from typing import Callable, Mapping
 from . import prompts
 from .lexical import QUOTED_TERM, words
 from .tables import parse_number, requested_kinds
-from .text import INVISIBLE_CHARS, NUMBER, YEAR
+from .text import INVISIBLE_CHARS, NUMBER, YEAR, YEAR_RANGE, collapse_spaces
 
 # --- intake --------------------------------------------------------------------------------
 
@@ -28,8 +28,7 @@ from .text import INVISIBLE_CHARS, NUMBER, YEAR
 def clean_question(question: str) -> str:
     """Invisible characters out, other control characters as spaces, spacing collapsed."""
     question = INVISIBLE_CHARS.sub("", question or "")
-    question = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in question)
-    return re.sub(r"\s+", " ", question).strip()
+    return collapse_spaces("".join(c if unicodedata.category(c)[0] != "C" else " " for c in question))
 
 
 def input_problem(question: str, limit: int) -> str | None:
@@ -140,7 +139,6 @@ def asks_for(focus: str) -> str:
 # --- years, values, names ------------------------------------------------------------------
 
 _SHORT_YEAR = re.compile(r"(?:\bår|\byear|\bbudgetår)\s*[-–'’](\d{2})\b", re.IGNORECASE)
-_YEAR_RANGE = re.compile(r"\b(?:19|20)\d\d\s*[-–]\s*(?:(?:19|20)\d\d|\d\d)\b")
 _NAME = re.compile(r"(?<=\s)[A-ZÅÄÖ][a-zåäöé]{3,}(?:[-–][A-ZÅÄÖ][a-zåäöé]+)?")
 _NOT_NAMES = {"alliance", "march", "april", "june", "region", "budget", "what", "which", "according"}
 
@@ -152,7 +150,7 @@ def question_years(text: str) -> set[str]:
 
 def values_in(question: str) -> set[float]:
     """Amounts a question quotes ("driftsramen på 5 853 mnkr", "'Utfall 2023' som 6 %"), years aside."""
-    text = _YEAR_RANGE.sub(" ", _SHORT_YEAR.sub(" ", question))  # "2025–27", "år -28"
+    text = YEAR_RANGE.sub(" ", _SHORT_YEAR.sub(" ", question))  # "2025–27", "år -28"
     values = {parse_number(m) for m in NUMBER.findall(YEAR.sub(" ", text))}
     return {abs(v) for v in values if v is not None}
 

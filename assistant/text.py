@@ -48,3 +48,5 @@ NUMBER = re.compile(r"(?<![\w,.])[-−–]?\d{1,3}(?:[ \u00a0]\d{3})+(?:[,.]\d+)
 # A year the documents can be about (1980-2049); a wider pattern would read amounts such as
 # "2 500" or "2060 mnkr" as years.
 YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+# A period, "2025–2027" or "2024-28": its first year and its last (in full or as two digits).
+YEAR_RANGE = re.compile(r"\b((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d|\d\d)\b")
