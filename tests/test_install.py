@@ -52,8 +52,10 @@ def test_console_scripts_from_a_fresh_install(installed, tmp_path):
     bin_dir = target / "bin"
     assert (bin_dir / "kronoberg").is_file() and (bin_dir / "kronoberg-app").is_file()
 
-    where = _run(installed, [sys.executable, "-c", "import assistant, app; print(assistant.__file__); print(app.__file__)"],
-                 tmp_path)
+    # every subpackage is installed, not only found in the checkout: the app imports them all
+    where = _run(installed, [sys.executable, "-c", "import assistant, app, assistant.chat, assistant.tables, "
+                             "assistant.web.app; print(assistant.__file__); print(app.__file__); "
+                             "print(assistant.tables.__file__)"], tmp_path)
     assert where.returncode == 0 and all(line.startswith(str(target)) for line in where.stdout.split()), where.stdout
 
     usage = _run(installed, [str(bin_dir / "kronoberg"), "--help"], tmp_path)
