@@ -157,10 +157,8 @@ class Assistant:
     def _extractive_draft(self, work: _Work, history: list[dict[str, str]], documents: list[str] | None) -> Draft:
         """Analysis, retrieval, evidence and the decision: the extractive answer."""
         history = bounded_history(history, self.settings.history_turns)
-        rewrite = work.rewrite = standalone_question(work.question, history, self.finder.document_names)
-        analysis = work.analysis = analyse(work.question, rewrite.text, rewrite.focus,
-                                           {f: info.aliases for f, info in self.index.documents.items()},
-                                           self.finder.without_names)
+        rewrite = work.rewrite = standalone_question(work.question, history, self.finder.names)
+        analysis = work.analysis = analyse(work.question, rewrite.text, rewrite.focus, self.finder.names)
         files = documents or list(analysis.documents)
         t = time.perf_counter()
         # The question's meaning is read with the documents' own terms for its words (synonyms.py): on

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
-
+from .document_names import DocumentNames
 from .lexical import STOPWORDS, words
 from .question import question_years
-from .text import YEAR, collapse_spaces
+from .text import YEAR
 
 _FOLLOW_UP_START = re.compile(
     r"^(och|men|samt|än|hur är det med|hur blir det med|vad gäller|gäller det|samma|and|but|what about|how about|"
@@ -63,7 +62,7 @@ def _content_words(text: str) -> list[str]:
             and not w.isdigit() and w not in _GENERIC_FOLLOW_UP]
 
 
-def _previous_question(history: list[dict[str, str]], names: list[str]) -> str:
+def _previous_question(history: list[dict[str, str]], names: DocumentNames | None) -> str:
     """The last user turn as a standalone question: a follow-up to a follow-up ("och 2027?" then
     "vilket dokument säger det?") goes back to the question both depend on."""
     for i in range(len(history) - 1, -1, -1):
@@ -73,28 +72,19 @@ def _previous_question(history: list[dict[str, str]], names: list[str]) -> str:
     return ""
 
 
-def without_names(text: str, names: Iterable[str]) -> str:
-    """The text with document names ("alliansens budgetförslag", "Budget 2021") taken out, with
-    the owner's genitive before one ("alliansens")."""
-    for name in sorted(names, key=len, reverse=True):
-        text = re.sub(rf"(?i)(?:\b\w+s\s+)?\b{re.escape(name)}\w*", " ", text)
-    return collapse_spaces(text)
-
-
-def standalone_question(question: str, history: list[dict[str, str]], document_names: Iterable[str] = ()) -> Rewrite:
+def standalone_question(question: str, history: list[dict[str, str]], names: DocumentNames | None = None) -> Rewrite:
     """Rewrite a follow-up ("och 2027?", "vem ansvarar för det?") from the last user turn."""
     if not is_follow_up(question):
         return Rewrite(question, question)
-    names = [n for n in document_names if n]
     previous = _previous_question(history, names)
     if not previous:
         return Rewrite(question, question)
     new_years = question_years(question)
     rest = _FILLER.sub("", question).strip(" ?.!")
     base = previous
-    if names and without_names(rest, names) != rest:  # "och i alliansens budgetförslag?": another document
-        base = without_names(previous, names)
-        rest_words = without_names(rest, names)
+    if names and names.named(rest):  # "och i alliansens budgetförslag?": another document
+        base = names.without(previous)
+        rest_words = names.without(rest)
         if not _content_words(rest_words):
             text = f"{base.rstrip(' ?')} – {rest}?"
             return Rewrite(text, text)

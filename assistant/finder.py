@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import calibration
-from .conversation import without_names
+from .document_names import DocumentNames, period_years
 from .evidence import Scorer, cell_evidence, list_items_after, with_gaps, with_list
 from .index import Index
 from .question import is_list_question, question_years, values_in
@@ -39,12 +39,12 @@ class Finder:
     def __init__(self, index: Index) -> None:
         self.index = index
         self.tables = TableStore.open(index.tables_path)
-        self.document_names = [a for info in index.documents.values() for a in info.aliases]
         self.lines = {(c.file, no): text for c in index.chunks.values()
                       for no, text in zip(c.lines, c.text.split("\n"))}
         self.chunk_at = {(c.file, no): c for c in index.chunks.values() for no in c.lines}
         self.scorer = Scorer(index.bm25.tokenizer, _document_frequency(index), len(index.chunks))
         self.table_cells = {t.id: self.tables.table(t.id) for t in self.tables.tables()}
+        self.names = DocumentNames({f: info.aliases for f, info in index.documents.items()}, self._years_spoken_of())
         self.cells_by_line: dict[tuple[str, int], list] = {}
         for table, cells in self.table_cells.values():
             for cell in cells:
@@ -56,8 +56,17 @@ class Finder:
         # When a list, every candidate's signals are appended to it (`python -m evals calibrate`).
         self.signal_log: list | None = None
 
+    def _years_spoken_of(self) -> dict[str, set[int]]:
+        """Each document's period and the years of its table columns ("Bokslut 2023", "Plan 2026")."""
+        years = {f: period_years(info.period) for f, info in self.index.documents.items()}
+        for _, cells in self.table_cells.values():
+            for cell in cells:
+                if cell.year and cell.file in years:
+                    years[cell.file].add(int(cell.year))
+        return years
+
     def without_names(self, text: str) -> str:
-        return without_names(text, self.document_names)
+        return self.names.without(text)
 
     # --- cells ---------------------------------------------------------------------------
 

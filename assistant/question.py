@@ -6,7 +6,7 @@ for) are read by pattern here, once; the open part, the topic, is matched by mea
 semantic index and the calibrated models in `evidence`). Every classifier of the question lives in
 this module, with the word list it uses.
 
-    analysis = analyse(question, standalone, focus, document_aliases)
+    analysis = analyse(question, standalone, focus, DocumentNames(...))  # document_names.py
     analysis.lang, analysis.asks, analysis.years, analysis.kinds, analysis.documents
 """
 
@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from . import prompts
+from .document_names import DocumentNames
 from .lexical import QUOTED_TERM, words
 from .tables import parse_number, requested_kinds
 from .text import INVISIBLE_CHARS, NUMBER, YEAR, YEAR_RANGE, collapse_spaces
@@ -161,11 +161,6 @@ def names_in(question: str) -> set[str]:
     return {n for n in _NAME.findall(question) if n.lower() not in _NOT_NAMES}
 
 
-def documents_named(text: str, aliases: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
-    lowered = text.lower()
-    return tuple(f for f, names in aliases.items() if any(a.lower() in lowered for a in names))
-
-
 # --- the analysis --------------------------------------------------------------------------
 
 
@@ -186,10 +181,11 @@ class QuestionAnalysis:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
 
 
-def analyse(question: str, standalone: str, focus: str, aliases: Mapping[str, tuple[str, ...]],
-            without_names: Callable[[str], str] = lambda text: text) -> QuestionAnalysis:
-    """`without_names` takes document names out of a text ("Budget 2021" names a document, not a year)."""
-    documents = documents_named(question, aliases) or documents_named(standalone, aliases)
+def analyse(question: str, standalone: str, focus: str, names: DocumentNames) -> QuestionAnalysis:
+    """`names` finds the documents a text names and takes them out ("Budget 2021" names a document,
+    not a year)."""
+    documents = names.named(question) or names.named(standalone)
+    without_names = names.without
     asked = without_names(focus) or focus
     return QuestionAnalysis(
         question=question,

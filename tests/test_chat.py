@@ -18,6 +18,7 @@ import pytest
 from assistant import prompts
 from assistant.chat import Assistant, AssistantUnavailable
 from assistant.conversation import standalone_question
+from assistant.document_names import DocumentNames
 from assistant.generation import llm_messages
 from assistant.llm import LLMUnavailable, LocalModelServer
 from assistant.settings import PROJECT_ROOT
@@ -306,7 +307,7 @@ def test_a_quoted_value_finds_its_column(assistant):
 
 
 def test_follow_up_naming_another_document_keeps_the_topic():
-    names = ["budget 2021", "budgetförslag", "budgetförslaget"]
+    names = DocumentNames({"budget2021.txt": ["budget 2021"], "forslag.txt": ["budgetförslag", "budgetförslaget"]})
     history = [{"role": "user", "content": "Vilken låneram beviljas i Budget 2021?"},
                {"role": "assistant", "content": "500 mnkr [1]."}]
     rewrite = standalone_question("och i alliansens budgetförslag för 2025?", history, names)
