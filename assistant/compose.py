@@ -61,7 +61,7 @@ def compose_sentence_answer(sentences: list[Evidence], lang: str, start: int = 1
     lines = []
     for n, ev in enumerate(sentences, start=start):
         lines.append(prompts.ACCORDING_TO[lang].format(cite=ev.info.cite, kind=_kind_label(ev.info, lang))
-                     + f" {without_url_block(ev.text)} [{n}]")
+                     + " " + prompts.QUOTED_SENTENCE[lang].format(text=without_url_block(ev.text)) + f" [{n}]")
     return Draft("\n".join(lines), sentences, refused=False)
 
 

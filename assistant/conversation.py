@@ -16,12 +16,17 @@ from .lexical import STOPWORDS, words
 from .question import question_years
 from .text import YEAR
 
+# "o" is how "och" is typed in a chat ("o 2027 då?")
 _FOLLOW_UP_START = re.compile(
-    r"^(och|men|samt|än|hur är det med|hur blir det med|vad gäller|gäller det|samma|and|but|what about|how about|"
+    r"^(och|o|men|samt|än|hur är det med|hur blir det med|vad gäller|gäller det|samma|and|but|what about|how about|"
     r"and for|same for|then)\b", re.IGNORECASE)
 _PRONOUNS = {"det", "den", "dem", "dessa", "detta", "denna", "där", "året", "it", "that", "this", "they", "those",
              "there"}
-_FILLER = re.compile(r"^(och|men|samt|and|but|what about|how about|hur är det med|vad gäller)\s+", re.IGNORECASE)
+# Words that can only point back ("samma nämnd", "… för hela året då?", "that task"), unlike "det" and
+# "den", which are also articles ("det ekonomiska resultatet"): a question holding one is read in the
+# frame of the last turn even when it is long.
+_POINTING_BACK = {"samma", "dessa", "detta", "denna", "då", "that", "those", "then", "same"}
+_FILLER = re.compile(r"^(och|o|men|samt|and|but|what about|how about|hur är det med|vad gäller)\s+", re.IGNORECASE)
 _GENERIC_FOLLOW_UP = {"samma", "också", "även", "vad", "vilka", "vilken", "vilket", "gäller", "about", "what",
                       "which", "same", "also", "then", "året", "detta", "dessa", "ansvarar", "ansvarig",
                       # the kind of value: "och målet?" asks the earlier question about another column
@@ -54,7 +59,8 @@ def bounded_history(history: list[dict[str, str]], turns: int) -> list[dict[str,
 def is_follow_up(question: str) -> bool:
     tokens = words(question)
     return bool(_FOLLOW_UP_START.match(question)) or len(tokens) <= _SHORT_FOLLOW_UP_WORDS \
-        or bool(_PRONOUNS & set(tokens)) and len(tokens) <= _POINTING_FOLLOW_UP_WORDS
+        or bool(_PRONOUNS & set(tokens)) and len(tokens) <= _POINTING_FOLLOW_UP_WORDS \
+        or bool(_POINTING_BACK & set(tokens))
 
 
 def _content_words(text: str) -> list[str]:
@@ -91,7 +97,9 @@ def standalone_question(question: str, history: list[dict[str, str]], names: Doc
     if new_years and question_years(base):
         base = YEAR.sub(sorted(new_years)[0], base)
     if not _content_words(rest):  # "och 2027?", "vilka är det?": the earlier question, adjusted
-        text = base if not rest or new_years else f"{base.rstrip(' ?')} – {rest}?"
+        # the earlier question has the new year in place of its own; one without a year gets this turn's words
+        adjusted = new_years and new_years <= question_years(base)
+        text = base if not rest or adjusted else f"{base.rstrip(' ?')} – {rest}?"
         return Rewrite(text, text)
     # a new topic in the frame of the earlier turn: "och sjukfrånvaron samma år?"
     years = "" if new_years else " ".join(sorted(question_years(previous)))

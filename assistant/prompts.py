@@ -34,13 +34,19 @@ UNCERTAIN_CELL = {
     "sv": "(osäker tabellcell: kolumnen kunde inte fastställas säkert)",
     "en": "(uncertain table cell: its column could not be established with certainty)",
 }
+# An English answer quotes the documents' Swedish words as they stand: the row label, the column
+# and the sentence are the documents', not a translation.
 TABLE_ROW = {
     "sv": "{row}: {values}",
-    "en": "{row}: {values}",
+    "en": "“{row}”: {values}",
 }
 TABLE_VALUE = {
     "sv": "{value} ({column}) [{n}]",
-    "en": "{value} ({column}) [{n}]",
+    "en": "{value} (“{column}”) [{n}]",
+}
+QUOTED_SENTENCE = {
+    "sv": "{text}",
+    "en": "“{text}”",
 }
 
 NOTICE_LLM_DOWN = "LLM-tjänsten svarade inte, så svaret är sammanställt direkt ur dokumenten (extraktivt läge)."

@@ -35,3 +35,13 @@ def test_a_sentence_loses_its_link_list_but_keeps_its_citation():
     assert without_url_block(text) == "Målet är nått."
     draft = compose_sentence_answer([Evidence(text, PROGRAMME, "", 1, 1, None, 0.5)], "sv", start=2)
     assert draft.text == "Enligt Hållbarhetsprogram (program): Målet är nått. [2]"
+
+
+def test_an_english_answer_quotes_the_documents_swedish_words():
+    english = DocumentInfo(file="h.txt", source_file="h.txt", cite="Hållbarhetsprogram", title="H", kind="programme",
+                           kind_label="program", kind_label_en="programme")
+    sentence = compose_sentence_answer([Evidence("Sjukfrånvaron ska vara högst 4,5 procent.", english, "", 1, 1,
+                                                 None, 0.5)], "en")
+    assert sentence.text == "According to Hållbarhetsprogram (programme): “Sjukfrånvaron ska vara högst 4,5 procent.” [1]"
+    table = compose_table_answer([_value(english, "Mål 2028", "4,5", 4.5, 3)], "en")
+    assert table.text == "According to Hållbarhetsprogram (programme): “Sjukfrånvaro”: 4,5 procent (“Mål 2028”) [1]."
