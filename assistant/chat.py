@@ -30,8 +30,8 @@ from .generation import MAX_LLM_EVIDENCE, PASSED, VerifiedRelease, by_document, 
 from .glossary import swedish_terms
 from .index import Index, IndexError_, live_build
 from .llm import LLM, LLMUnavailable, LocalModelServer, make_llm
-from .question import (QuestionAnalysis, analyse, asks_full_year, clean_question, expected_answer, input_problem,
-                       is_list_question, values_in)
+from .question import (QuestionAnalysis, analyse, asks_change, asks_full_year, clean_question, expected_answer,
+                       input_problem, is_list_question, values_in)
 from .records import Answer, Decision, Draft
 from .retrieval import RetrievalParams, retrieve
 from .settings import Settings
@@ -180,7 +180,7 @@ class Assistant:
         sentences = work.sentences = self._sentences(rewrite, focus, analysis.lang, contexts, files, meaning)
         turn = Turn(work.question, rewrite.focus, focus, analysis.lang, tuple(files or []),
                     is_list_question(work.question) or wants_names, analysis.years,
-                    expected_answer(rewrite.focus) in ("time", "date"))
+                    expected_answer(rewrite.focus) in ("time", "date"), asks_change(rewrite.focus))
         draft, work.decision = decide(self.finder, turn, Found(cells, other_kind, sentences, meaning))
         return draft
 

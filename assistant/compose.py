@@ -10,10 +10,12 @@ import re
 from . import prompts
 from .lexical import URL
 from .records import Draft, Evidence
+from .document_names import period_years
 from .tables.format import format_cell_value
 
 _SPACED_URL = re.compile(r"\s*" + URL.pattern)
 URL_BLOCK = 2  # a sentence followed by two or more addresses carries a reference list, not an answer
+FUTURE = 9999  # a column without a year ("Ansvarig nämnd") comes after the dated ones
 
 
 def _kind_label(info, lang: str) -> str:
@@ -21,15 +23,62 @@ def _kind_label(info, lang: str) -> str:
 
 
 def _row_values(evs: list[Evidence], used: list[Evidence], lang: str) -> str:
-    """One measure's values side by side: "Sjukfrånvaro: 5,4 % (Utfall 2023), 5 % (Mål 2025)"."""
+    """One measure's values side by side, oldest first: "Sjukfrånvaro: 5,4 % (Utfall 2023), 5 % (Mål 2025)"."""
     values = []
-    for ev in evs:
+    for ev in sorted(evs, key=lambda e: e.cell.year or FUTURE):  # stable: one year's columns keep their order
         used.append(ev)
         value = format_cell_value(ev.cell)
         if ev.cell.uncertain:
             value += " " + prompts.UNCERTAIN_CELL[lang]
-        values.append(prompts.TABLE_VALUE[lang].format(column=ev.cell.column, value=value, n=len(used)))
+        values.append(prompts.TABLE_VALUE[lang].format(column=_column(ev, lang), value=value, n=len(used)))
     return prompts.TABLE_ROW[lang].format(row=evs[0].cell.row, values=", ".join(values))
+
+
+def _column(ev: Evidence, lang: str) -> str:
+    """The column as printed; an interim report's column for a year before its own period is marked
+    as the comparison it is ("Utfall 2023" in the report per March 2024 is not 2023's result)."""
+    own = period_years(ev.info.period)
+    if ev.info.kind == "interim_report" and ev.cell.year and own and ev.cell.year < min(own):
+        return f"{ev.cell.column}, {prompts.COMPARISON_PERIOD[lang]}"
+    return ev.cell.column
+
+
+def change_line(draft: Draft, lang: str) -> str:
+    """"Förändring från Utfall 2022 till Utfall 2024: 5,5 − 7,2 = −1,7 procentenheter [1] [3]." for
+    the first measure of the answer with values of two years, computed from the cited cells; "" when
+    there is none."""
+    by_row: dict[tuple[str, str], list[tuple[int, Evidence]]] = {}
+    for n, ev in enumerate(draft.evidence, start=1):
+        if ev.cell is not None and ev.cell.value is not None and ev.cell.year:
+            by_row.setdefault((ev.info.file, ev.cell.row), []).append((n, ev))
+    for values in by_row.values():
+        values.sort(key=lambda v: v[1].cell.year)
+        (na, a), (nb, b) = values[0], values[-1]
+        if a.cell.year == b.cell.year or _unit(a) != _unit(b):
+            continue
+        da, db = _decimals(a.cell.value_text), _decimals(b.cell.value_text)
+        diff = _number(b.cell.value - a.cell.value, max(da, db), lang)
+        unit = prompts.PERCENTAGE_POINTS[lang] if _unit(a) == "%" else _unit(a)
+        return prompts.CHANGE[lang].format(first=_column(a, lang), last=_column(b, lang), a=_number(a.cell.value, da, lang),
+                                           b=_number(b.cell.value, db, lang), diff=diff,
+                                           unit=f" {unit}" if unit else "", refs=f"[{na}] [{nb}]")
+    return ""
+
+
+def _unit(ev: Evidence) -> str:
+    text = f"{ev.cell.value_text} {ev.cell.unit}".lower()
+    return "%" if "%" in text or "procent" in text else (ev.cell.unit or "").strip()
+
+
+def _decimals(text: str) -> int:
+    digits = re.search(r"[.,](\d+)", text)
+    return len(digits.group(1)) if digits else 0
+
+
+def _number(value: float, decimals: int, lang: str) -> str:
+    text = f"{value:,.{decimals}f}".replace(",", " ")
+    text = text.replace(".", ",") if lang == "sv" else text
+    return text.replace("-", "−")
 
 
 def compose_table_answer(cells: list[Evidence], lang: str) -> Draft:

@@ -13,15 +13,16 @@ Rules, in order (the first that applies decides; the steps after it refine an an
   refused_year      the year asked is in none of the evidence (its text, heading, document or cells)
 Steps: complement (the second part of a two-part question from another sentence), rows_as_values
 (a table row read as prose given as its values), items_beside_row (a list question: the lines by
-the row, not its values), rows_left_for_time (a "när?" question: the running text, not a row's Tidplan).
+the row, not its values), rows_left_for_time (a "när?" question: the running text, not a row's Tidplan),
+change (a question about a change gets it computed from two cited values of one measure).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import calibration
-from .compose import combine, compose_sentence_answer, compose_table_answer, refusal, year_refusal
+from .compose import change_line, combine, compose_sentence_answer, compose_table_answer, refusal, year_refusal
 from .evidence import logical_lines, names_missing, states, states_amount
 from .finder import Finder
 from .question import asks_two_things, detect_language, expected_answer, is_list_question, names_in
@@ -53,6 +54,7 @@ class Turn:
     wants_items: bool  # a list question: items, not the values of a row
     years: tuple[str, ...] = ()  # the years asked about (document names' years aside)
     asks_time: bool = False  # "när?", "vilket datum?": a table row's Tidplan is another thing's date
+    asks_change: bool = False  # "hur har … förändrats?": the change between the values, computed
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,10 @@ def decide(finder: Finder, turn: Turn, found: Found) -> tuple[Draft, Decision]:
     as_values, step = _rows_as_values(finder, draft, found.meaning, turn.lang, turn.wants_items, turn.asks_time)
     if step:
         draft, steps = as_values, steps + [step]
+    # one document's change over time; documents that differ are answered each with its own values
+    change = change_line(draft, turn.lang) if turn.asks_change and len(turn.named) < 2 else ""
+    if change:
+        draft, steps = replace(draft, text=f"{draft.text}\n{change}"), steps + ["change"]
     return draft, Decision(decision.rule, decision.signals, tuple(steps))
 
 

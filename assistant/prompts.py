@@ -44,6 +44,14 @@ TABLE_VALUE = {
     "sv": "{value} ({column}) [{n}]",
     "en": "{value} (“{column}”) [{n}]",
 }
+# A change computed from two cited values of one measure, with the arithmetic shown.
+CHANGE = {
+    "sv": "Förändring från {first} till {last}: {b} − {a} = {diff}{unit} {refs}.",
+    "en": "Change from {first} to {last}: {b} − {a} = {diff}{unit} {refs}.",
+}
+PERCENTAGE_POINTS = {"sv": "procentenheter", "en": "percentage points"}
+# An interim report's columns for earlier periods compare; they are not that year's result.
+COMPARISON_PERIOD = {"sv": "jämförelseperiod", "en": "comparison period"}
 QUOTED_SENTENCE = {
     "sv": "{text}",
     "en": "“{text}”",

@@ -89,6 +89,10 @@ _WHO_QUESTION = re.compile(r"\b(?:vem|vilken nämnd|vilka nämnder|who)\b", re.I
 # "… och vad blev resultatet?", "… jämfört med riket?": a question that asks two things
 _TWO_PARTS = re.compile(r"\b(?:och (?:vad|hur|vilk\w*|när|vem)|jämfört med|respektive|compared (?:with|to)|"
                         r"and (?:what|how|which|when|who)|versus)\b", re.IGNORECASE)
+# "hur har sjukfrånvaron förändrats?", "how much did it increase?": a change between two values
+_CHANGE_QUESTION = re.compile(r"\b(?:förändr\w*|utvecklats|utvecklingen|skillnad\w*|skiljer|ökat|ökning\w*|minskat|"
+                              r"minskning\w*|change[sd]?|differen\w*|increase[sd]?|decrease[sd]?|developed|trend)\b",
+                              re.IGNORECASE)
 # "är det helårssiffran?", "was that the total investment in 2023?"
 _ASKS_FULL_YEAR = re.compile(r"\b(?:helår\w*|hela (?:året|20\d\d)|full[- ]year|whole year|total \w+ (?:in|for) 20\d\d)\b",
                              re.IGNORECASE)
@@ -108,6 +112,10 @@ def asks_for_amount(question: str) -> bool:
 
 def asks_two_things(question: str) -> bool:
     return bool(_TWO_PARTS.search(question))
+
+
+def asks_change(question: str) -> bool:
+    return bool(_CHANGE_QUESTION.search(question))
 
 
 def asks_full_year(question: str) -> bool:

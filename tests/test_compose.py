@@ -1,6 +1,6 @@
 """How an extractive answer reads: each value with its column and document, grouped by measure."""
 
-from assistant.compose import compose_sentence_answer, compose_table_answer, without_url_block
+from assistant.compose import change_line, compose_sentence_answer, compose_table_answer, without_url_block
 from assistant.records import Cell, DocumentInfo, Evidence
 
 PROGRAMME = DocumentInfo(file="h.txt", source_file="h.txt", cite="Hållbarhetsprogram", title="H", kind="programme",
@@ -45,3 +45,30 @@ def test_an_english_answer_quotes_the_documents_swedish_words():
     assert sentence.text == "According to Hållbarhetsprogram (programme): “Sjukfrånvaron ska vara högst 4,5 procent.” [1]"
     table = compose_table_answer([_value(english, "Mål 2028", "4,5", 4.5, 3)], "en")
     assert table.text == "According to Hållbarhetsprogram (programme): “Sjukfrånvaro”: 4,5 procent (“Mål 2028”) [1]."
+
+
+def _dated(info, column, text, value, year, line, unit="procent"):
+    cell = Cell("t", info.file, line, "Sjukfrånvaro", column, text, value, unit=unit, year=year)
+    return Evidence(text, info, "Medarbetare", line, line, None, 0.9, cell=cell)
+
+
+INTERIM_2024 = DocumentInfo(file="d.txt", source_file="d.txt", cite="Delårsrapport", title="D", kind="interim_report",
+                            kind_label="delårsrapport", period="januari–mars 2024")
+
+
+def test_a_measures_values_read_oldest_first_and_an_interim_reports_earlier_columns_compare():
+    draft = compose_table_answer([_dated(INTERIM_2024, "Utfall 2024", "5,5", 5.5, 2024, 3),
+                                  _dated(INTERIM_2024, "Utfall 2022", "7,2", 7.2, 2022, 3)], "sv")
+    assert draft.text == ("Enligt Delårsrapport (delårsrapport): Sjukfrånvaro: 7,2 procent (Utfall 2022, "
+                          "jämförelseperiod) [1], 5,5 procent (Utfall 2024) [2].")
+
+
+def test_a_change_is_computed_from_the_cited_values_with_the_arithmetic():
+    draft = compose_table_answer([_dated(PROGRAMME, "Utfall 2024", "5,5", 5.5, 2024, 3),
+                                  _dated(PROGRAMME, "Utfall 2022", "7,2", 7.2, 2022, 3)], "sv")
+    assert change_line(draft, "sv") == "Förändring från Utfall 2022 till Utfall 2024: 5,5 − 7,2 = −1,7 procentenheter [1] [2]."
+    money = compose_table_answer([_dated(PROGRAMME, "Budget 2025", "1 500", 1500.0, 2025, 4, unit="mnkr"),
+                                  _dated(PROGRAMME, "Budget 2021", "500", 500.0, 2021, 4, unit="mnkr")], "en")
+    assert change_line(money, "en") == "Change from Budget 2021 to Budget 2025: 1 500 − 500 = 1 000 mnkr [1] [2]."
+    one_year = compose_table_answer([_dated(PROGRAMME, "Utfall 2024", "5,5", 5.5, 2024, 3)], "sv")
+    assert change_line(one_year, "sv") == ""

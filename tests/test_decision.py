@@ -1,6 +1,7 @@
 """The decision's rules over hand-made evidence (fast, no index)."""
 
 from assistant.decision import Found, Turn, _nearest_year, _years_in, decide
+from assistant.lexical import SwedishTokenizer
 from assistant.records import Cell, DocumentInfo, Evidence
 
 INFO = DocumentInfo(file="h.txt", source_file="h.txt", cite="Hållbarhetsprogram 2024–2028", title="Hållbarhetsprogram",
@@ -46,3 +47,33 @@ def test_the_years_of_evidence_come_from_text_heading_document_and_cells():
     # a period speaks of every year in it: a question about 2026 is not refused for a "2025–2027" plan
     assert _years_in([_sentence("Planen för 2025–27 och perioden 2024-2028.")]) == {str(y) for y in range(2024, 2029)}
     assert _nearest_year(("2025",), {"2022", "2026"}) == "2026" and _nearest_year(("2025",), set()) == ""
+
+
+class _Scorer:
+    tokenizer = SwedishTokenizer()
+
+    def query_terms(self, question, background=""):
+        return {}
+
+
+class _SmallFinder:
+    """What the steps after the first rule read of a table answer: the tokenizer and the terms."""
+
+    lines: dict = {}
+    scorer = _Scorer()
+
+
+def _cell(column: str, text: str, value: float, year: int) -> Evidence:
+    cell = Cell("t", "h.txt", 3, "Sjukfrånvaro", column, text, value, unit="procent", year=year)
+    return Evidence(text, INFO, "Medarbetare", 3, 3, None, 0.9, cell=cell)
+
+
+def test_a_question_about_a_change_gets_it_computed_for_one_document():
+    cells = [_cell("Utfall 2022", "7,2", 7.2, 2022), _cell("Utfall 2024", "5,5", 5.5, 2024)]
+    turn = Turn("Hur har sjukfrånvaron förändrats?", "x", "x", "sv", (), False, asks_change=True)
+    draft, decision = decide(_SmallFinder(), turn, Found(cells, [], [], None))
+    assert decision.rule == "table_value" and decision.steps == ("change",)
+    assert draft.text.endswith("Förändring från Utfall 2022 till Utfall 2024: 5,5 − 7,2 = −1,7 procentenheter [1] [2].")
+    two = Turn("Hur skiljer sig sjukfrånvaron mellan dokumenten?", "x", "x", "sv", ("h.txt", "b.txt"), False,
+               asks_change=True)
+    assert "Förändring" not in decide(_SmallFinder(), two, Found(cells, [], [], None))[0].text

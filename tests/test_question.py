@@ -71,3 +71,9 @@ def test_the_kind_of_answer_asked_for():
     assert not states("date", "för perioden 2024–2028")
     assert states("time", "förväntas vara klar 2029") and states("time", "till hösten")
     assert not states("time", "skapar nya möjligheter")
+
+
+def test_a_question_about_a_change():
+    from assistant.question import asks_change
+    assert asks_change("Hur har sjukfrånvaron förändrats sedan 2022?") and asks_change("How much did costs increase?")
+    assert not asks_change("Vad säger utvecklingsstrategin om skolan?")  # a document's name, not a change
