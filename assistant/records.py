@@ -16,7 +16,7 @@ class DocumentInfo:
     cite: str  # short citation name, e.g. "Hållbarhetsprogram 2024–2028"
     title: str
     kind: str  # machine-readable kind: budget, budget_proposal, programme, interim_report, strategy, document
-    kind_label: str  # Swedish, shown to users: "Allians för Kronobergs budgetförslag (opposition)"
+    kind_label: str  # Swedish, shown to users beside the cite: "oppositionens förslag, inte den antagna budgeten"
     author: str = ""
     period: str = ""
     written: str = ""
