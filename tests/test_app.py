@@ -340,7 +340,7 @@ def test_browser_example_follow_up_feedback_export_and_documents(browser, app_ur
     assert f"{len(assistant.documents)} dokument" in listing
     for info in assistant.documents.values():
         assert info.title in listing and info.status in listing and info.author in listing
-    assert "Allians för Kronobergs budgetförslag" in listing
+    assert "oppositionens förslag, inte den antagna budgeten" in listing  # the proposal's kind label
     visit.shot("04-documents")
 
     # A new conversation forgets the earlier turns, and the source panel is emptied.
