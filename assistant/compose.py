@@ -10,8 +10,8 @@ import re
 from . import prompts
 from .lexical import URL
 from .records import Draft, Evidence
-from .document_names import period_years
 from .tables.format import format_cell_value
+from .text import period_years
 
 _SPACED_URL = re.compile(r"\s*" + URL.pattern)
 URL_BLOCK = 2  # a sentence followed by two or more addresses carries a reference list, not an answer

@@ -20,12 +20,13 @@ from .text import YEAR
 _FOLLOW_UP_START = re.compile(
     r"^(och|o|men|samt|än|hur är det med|hur blir det med|vad gäller|gäller det|samma|and|but|what about|how about|"
     r"and for|same for|then)\b", re.IGNORECASE)
-_PRONOUNS = {"det", "den", "dem", "dessa", "detta", "denna", "där", "året", "it", "that", "this", "they", "those",
-             "there"}
-# Words that can only point back ("samma nämnd", "… för hela året då?", "that task"), unlike "det" and
-# "den", which are also articles ("det ekonomiska resultatet"): a question holding one is read in the
-# frame of the last turn even when it is long.
+# Words that can only point back ("samma nämnd", "… för hela året då?", "that task"): a question holding
+# one is read in the frame of the last turn even when it is long.
 _POINTING_BACK = {"samma", "dessa", "detta", "denna", "då", "that", "those", "then", "same"}
+# Words that point back in a short question but are also articles or fillers in a long one ("det
+# ekonomiska resultatet"); _PRONOUNS is both sets (none of them is a topic of its own).
+_SHORT_POINTING = {"det", "den", "dem", "där", "året", "it", "this", "they", "there"}
+_PRONOUNS = _SHORT_POINTING | _POINTING_BACK
 _FILLER = re.compile(r"^(och|o|men|samt|and|but|what about|how about|hur är det med|vad gäller)\s+", re.IGNORECASE)
 _GENERIC_FOLLOW_UP = {"samma", "också", "även", "vad", "vilka", "vilken", "vilket", "gäller", "about", "what",
                       "which", "same", "also", "then", "året", "detta", "dessa", "ansvarar", "ansvarig",
@@ -59,7 +60,7 @@ def bounded_history(history: list[dict[str, str]], turns: int) -> list[dict[str,
 def is_follow_up(question: str) -> bool:
     tokens = words(question)
     return bool(_FOLLOW_UP_START.match(question)) or len(tokens) <= _SHORT_FOLLOW_UP_WORDS \
-        or bool(_PRONOUNS & set(tokens)) and len(tokens) <= _POINTING_FOLLOW_UP_WORDS \
+        or bool(_SHORT_POINTING & set(tokens)) and len(tokens) <= _POINTING_FOLLOW_UP_WORDS \
         or bool(_POINTING_BACK & set(tokens))
 
 

@@ -27,9 +27,8 @@ from .evidence import logical_lines, names_missing, states, states_amount
 from .finder import Finder
 from .question import asks_two_things, detect_language, expected_answer, is_list_question, names_in
 from .records import Decision, Draft, Evidence
-from .text import YEAR, YEAR_RANGE
+from .text import YEAR, period_years
 
-MAX_PERIOD_YEARS = 12  # a longer "period" is two unrelated years, not a span the evidence speaks of
 
 RULES = ("input", "table_value", "sentence", "refused_unlikely", "refused_name", "refused_amount",
          "refused_date", "refused_kind", "refused_year")
@@ -116,10 +115,7 @@ def _years_in(evidence: list[Evidence]) -> set[str]:
     years = set()
     for ev in evidence:
         text = f"{ev.text} {ev.section} {ev.caption} {ev.info.title}"
-        years.update(YEAR.findall(text))
-        for first, last in YEAR_RANGE.findall(text):
-            last = last if len(last) == 4 else first[:2] + last
-            years.update(str(y) for y in range(int(first), int(last) + 1) if int(last) - int(first) <= MAX_PERIOD_YEARS)
+        years.update(str(y) for y in period_years(text))
         if ev.cell is not None:
             years.update(YEAR.findall(f"{ev.cell.year or ''} {ev.cell.column}"))
     return years

@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Mapping
 
 from .lexical import STOPWORDS, normalise_word
-from .text import YEAR, YEAR_RANGE, collapse_spaces
+from .text import YEAR, collapse_spaces
 
 MIN_PREFIX = 6  # "hållbarhetsprog" shortens "hållbarhetsprogram"; "budg" shortens too many words
 # ... and keeps most of the word: "budget" is a word of its own, not a shortening of "budgetförslag"
@@ -47,6 +48,7 @@ MIN_ABBREVIATION_START = 4
 MIN_ABBREVIATION_PART = 3
 MIN_HEAD = 6  # a compound's head that counts as the name: "oppositions|alliansen"; not "års|plan"
 MIN_MODIFIER = 3
+MATCH_CACHE = 256  # texts whose matches are kept (a question's texts recur within its turn)
 
 _TOKEN = re.compile(r"\d+|[^\W\d_]+", re.UNICODE)
 
@@ -80,6 +82,12 @@ def _one_typo(a: str, b: str) -> bool:
 
 
 def same_word(asked: _Token, name: _Token) -> bool:
+    return _same_word(asked.text, asked.stem, name.text, name.stem)
+
+
+@lru_cache(maxsize=65536)  # a few hundred names' words against a question's: the pairs recur
+def _same_word(asked_text: str, asked_stem: str, name_text: str, name_stem: str) -> bool:
+    asked, name = _Token(asked_text, asked_stem, 0, 0), _Token(name_text, name_stem, 0, 0)
     if asked.text.isdigit() or name.text.isdigit():
         # "budget 21" names "budget 2021"; other numbers must be the name's own
         return asked.text == name.text or (len(asked.text) == 2 and len(name.text) == 4
@@ -121,15 +129,6 @@ def _is_ending(rest: str, word: str) -> bool:
     return not rest or rest in ENDINGS
 
 
-def period_years(period: str) -> set[int]:
-    """"2021–2023" -> {2021, 2022, 2023}; "januari–mars 2024" -> {2024}."""
-    years = {int(y) for y in YEAR.findall(period)}
-    for start, end in YEAR_RANGE.findall(period):
-        last = int(end) if len(end) == 4 else int(start[:2] + end)
-        years |= set(range(int(start), last + 1))
-    return years
-
-
 class DocumentNames:
     """The names of one build's documents, matched in questions; `years` (file -> the years the
     document speaks of) settles a name that several documents share."""
@@ -145,6 +144,9 @@ class DocumentNames:
         # longer names first: "alliansens budget 2021" before "budget 2021"
         self._names.sort(key=lambda entry: -len(entry[2]))
         self._years = dict(years or {})
+        # A question's texts are read several times per turn (named, then taken out of its focus, its
+        # standalone form and the cell lookup): the last texts' matches are kept (thread-safe).
+        self._matches = lru_cache(maxsize=MATCH_CACHE)(self._match)
 
     def named(self, text: str) -> tuple[str, ...]:
         """The files the text names, in the order of the manifest's documents."""
@@ -173,14 +175,15 @@ class DocumentNames:
         kept.append(text[at:])
         return collapse_spaces(" ".join(kept))
 
-    def _matches(self, text: str) -> list[tuple[tuple[str, ...], tuple[int, int]]]:
+    def _match(self, text: str) -> tuple[tuple[tuple[str, ...], tuple[int, int]], ...]:
+        """Every name found in the text: the files it names and its span."""
         asked = _tokens(text)
         matches = []
         for files, _, name in self._names:
             span = _find(asked, name)
             if span is not None:
                 matches.append((files, span))
-        return matches
+        return tuple(matches)
 
 
 def _find(asked: list[_Token], name: list[_Token]) -> tuple[int, int] | None:

@@ -13,13 +13,14 @@ from dataclasses import replace
 import numpy as np
 
 from . import calibration
-from .document_names import DocumentNames, period_years
+from .document_names import DocumentNames
 from .evidence import Scorer, cell_evidence, list_items_after, with_gaps, with_list
 from .index import Index
 from .question import is_list_question, question_years, values_in
 from .records import Context, Evidence
 from .semantic import ROW, SENTENCE, normalised, row_text
 from .tables import STRONG_MATCH, CellHit, TableStore, requested_kinds
+from .text import period_years
 
 MAX_CELLS = 6
 # How many table rows and sentences the semantic index adds as candidates beside the word matches:

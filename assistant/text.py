@@ -50,3 +50,15 @@ NUMBER = re.compile(r"(?<![\w,.])[-−–]?\d{1,3}(?:[ \u00a0]\d{3})+(?:[,.]\d+)
 YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
 # A period, "2025–2027" or "2024-28": its first year and its last (in full or as two digits).
 YEAR_RANGE = re.compile(r"\b((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d|\d\d)\b")
+MAX_PERIOD_YEARS = 12  # a longer "period" is two unrelated years, not a span a text speaks of
+
+
+def period_years(text: str) -> set[int]:
+    """The years a text speaks of, a period's years between: "2021–2023" -> {2021, 2022, 2023};
+    "januari–mars 2024" -> {2024}; "2025–27" -> {2025, 2026, 2027}."""
+    years = {int(y) for y in YEAR.findall(text)}
+    for first, last in YEAR_RANGE.findall(text):
+        end = int(last) if len(last) == 4 else int(first[:2] + last)
+        if end - int(first) <= MAX_PERIOD_YEARS:
+            years |= set(range(int(first), end + 1))
+    return years

@@ -1,6 +1,7 @@
 """Document names found the way people write them: inflected, shortened, misspelt, in order."""
 
-from assistant.document_names import MAX_GAP, DocumentNames, period_years
+from assistant.document_names import MAX_GAP, DocumentNames
+from assistant.text import period_years
 
 NAMES = DocumentNames({
     "budget2021.txt": ["budget 2021", "alliansens budget 2021"],
@@ -34,11 +35,6 @@ def test_the_words_of_a_name_must_stand_together_in_order():
     far = "budget " + "x " * (MAX_GAP + 1) + "2021"
     assert NAMES.named(far) == ()
     assert NAMES.named("2021 års budget") == ()  # not in the name's order
-
-
-def test_period_years():
-    assert period_years("2021–2023") == {2021, 2022, 2023} and period_years("2025–27") == {2025, 2026, 2027}
-    assert period_years("januari–mars 2024, med jämförelser") == {2024} and period_years("") == set()
 
 
 def test_several_documents_in_manifest_order():

@@ -1,5 +1,5 @@
 from assistant.ingest import clean_lines
-from assistant.text import collapse_spaces, without_control, without_markup
+from assistant.text import collapse_spaces, period_years, without_control, without_markup
 
 
 def test_block_markup_becomes_a_space_and_inline_markup_vanishes():
@@ -19,3 +19,8 @@ def test_ingested_lines_carry_no_literal_markup():
 
 def test_collapse_spaces():
     assert collapse_spaces("  a \t b\n c ") == "a b c"
+
+
+def test_period_years():
+    assert period_years("2021–2023") == {2021, 2022, 2023} and period_years("2025–27") == {2025, 2026, 2027}
+    assert period_years("januari–mars 2024, med jämförelser") == {2024} and period_years("") == set()
