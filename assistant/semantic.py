@@ -24,8 +24,9 @@ import numpy as np
 from .lexical import URL
 from .records import Chunk
 
-# Bump when what is embedded changes (the sentence splitter, the row text): the index rebuilds.
-SEMANTIC_VERSION = 2
+# Bump when what is embedded changes (the sentence splitter, the row text, a sentence's views): the
+# index rebuilds.
+SEMANTIC_VERSION = 3
 UNITS_FILE = "semantic.jsonl"
 VECTORS_FILE = "semantic.npy"
 SENTENCE, ROW = "sentence", "row"
@@ -46,10 +47,11 @@ class Unit:
     chunk_id: str = ""
     table_id: str = ""
     row: str = ""
+    views: tuple[str, ...] = ()  # the sentence read in its place (see sentence_views), embedded with it
 
     @property
     def key(self) -> str:
-        return text_key(self.kind, self.text)
+        return text_key(self.kind, "\n".join((self.text, *self.views)))
 
 
 def text_key(kind: str, text: str) -> str:
@@ -59,14 +61,28 @@ def text_key(kind: str, text: str) -> str:
 def sentence_units(chunks: Iterable[Chunk], split: Callable[[Chunk], list[tuple[str, int, int]]]) -> list[Unit]:
     units, seen = [], set()
     for chunk in chunks:
+        before = ""
         for text, first, last in split(chunk):
             # a reference list of web addresses means nothing to the model: the words around it do
             if sum(c.isalpha() for c in URL.sub("", text)) < MIN_LETTERS or (chunk.file, first, text) in seen:
                 continue
             seen.add((chunk.file, first, text))
-            units.append(Unit(SENTENCE, chunk.file, first, last, " ".join(URL.sub(" ", text).split()),
-                              chunk_id=chunk.id))
+            clean = " ".join(URL.sub(" ", text).split())
+            units.append(Unit(SENTENCE, chunk.file, first, last, clean, chunk_id=chunk.id,
+                              views=sentence_views(clean, chunk.section_label, before)))
+            before = clean
     return units
+
+
+def sentence_views(sentence: str, heading: str, before: str) -> tuple[str, str]:
+    """A sentence as it reads in its document: under its heading, and after the sentence before it.
+    "Målvärdet är max 4,5 procent." says what it is about only under "Medarbetare > Sjukfrånvaro".
+    A sentence's vector is the mean of its own and these two (so a cosine with it is the mean of the
+    three cosines): on the 214 dev questions and their 428 rewrites the gold sentence was among the
+    5 nearest of all sentences for 71.5 % and 56.7 % with the sentence's own vector, 76.7 % and
+    63.4 % with the mean (measured 2026-12-01 by ranking every sentence for each question); the normalised sum
+    ranked worse (72.1 %, 51.7 %), heading and document title together no better than the heading."""
+    return (f"{heading}: {sentence}" if heading else sentence, f"{before} {sentence}".strip())
 
 
 def row_text(row: str, caption: str) -> str:
@@ -91,7 +107,8 @@ def row_units(tables) -> list[Unit]:
 
 def embed_units(units: list[Unit], embedder, reuse: dict[str, np.ndarray], progress: bool = True,
                 batch: int = 32) -> tuple[np.ndarray, int]:
-    """Vectors for the units, taking unchanged ones from `reuse` (by kind and text)."""
+    """Vectors for the units, taking unchanged ones from `reuse` (by kind, text and views). A unit
+    with views gets the mean of its texts' unit vectors: its cosine with a query is their mean cosine."""
     from tqdm import tqdm
 
     vectors: list = [reuse.get(u.key) for u in units]
@@ -100,18 +117,26 @@ def embed_units(units: list[Unit], embedder, reuse: dict[str, np.ndarray], progr
               disable=not progress or not todo) as bar:
         for start in range(0, len(todo), batch):
             idx = todo[start:start + batch]
-            for i, v in zip(idx, embedder.embed_passages([units[i].text for i in idx])):
-                vectors[i] = v
+            texts = [units[i].text for i in idx]
+            texts += [view for i in idx for view in units[i].views]
+            embedded = normalised(np.asarray(embedder.embed_passages(texts), dtype=np.float32))
+            own, views = embedded[:len(idx)], iter(embedded[len(idx):])
+            for i, v in zip(idx, own):
+                vectors[i] = np.mean([v] + [next(views) for _ in units[i].views], axis=0)
             bar.update(len(idx))
     if not units:
         return np.zeros((0, 0), dtype=np.float32), 0
-    return normalised(np.vstack(vectors).astype(np.float32)), len(todo)
+    return np.vstack(vectors).astype(np.float32), len(todo)
 
 
 def normalised(matrix: np.ndarray) -> np.ndarray:
     """The rows scaled to unit length (a zero row stays zero), so that a dot product is a cosine."""
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.where(norms == 0, 1.0, norms)
+
+
+def _unit(fields: dict) -> Unit:
+    return Unit(**{**fields, "views": tuple(fields.get("views") or ())})
 
 
 class SemanticIndex:
@@ -135,7 +160,7 @@ class SemanticIndex:
     @classmethod
     def load(cls, directory: Path) -> "SemanticIndex":
         with (directory / UNITS_FILE).open(encoding="utf-8") as fh:
-            units = [Unit(**json.loads(line)) for line in fh if line.strip()]
+            units = [_unit(json.loads(line)) for line in fh if line.strip()]
         matrix = np.load(directory / VECTORS_FILE)
         if len(units) != len(matrix):
             raise ValueError(f"{len(units)} enheter men {len(matrix)} vektorer")

@@ -67,7 +67,7 @@ def test_search_ranks_by_meaning_and_filters_by_kind_and_file(tmp_path):
     embedder = BagOfWords()
     units = sentence_units([CHUNK], chunk_sentences)
     matrix, embedded = embed_units(units, embedder, {}, progress=False)
-    assert embedded == len(units) and np.allclose(np.linalg.norm(matrix, axis=1), 1.0)
+    assert embedded == len(units) and np.all(np.linalg.norm(matrix, axis=1) <= 1.0001)
     index = SemanticIndex(units, matrix)
     query = embedder.embed_queries(["matsvinnet i köken"])[0]
     best, score = index.search(query, SENTENCE)[0]
@@ -142,3 +142,30 @@ def test_answers_record_their_question_analysis(assistant):
     answer = assistant.ask("Vad är målvärdet för sjukfrånvaro 2028?")
     assert answer.analysis.years == ("2028",) and answer.analysis.lang == "sv"
     assert answer.to_json()["analysis"]["years"] == ["2028"]
+
+
+TWO = Chunk(id="c2", file="a.txt", text="Sjukfrånvaron ska minska till 4,5 procent i hela regionen. Matsvinnet "
+                                       "i köken ska halveras till år 2028.", section=("Medarbetare",), line_start=1,
+            line_end=1, lines=(1,))
+
+
+def test_a_sentence_is_embedded_in_its_place_under_its_heading_and_after_the_sentence_before():
+    units = sentence_units([TWO], chunk_sentences)
+    first, second = units
+    assert first.views == (f"Medarbetare: {first.text}", first.text)  # nothing stands before the first
+    assert second.views == (f"Medarbetare: {second.text}", f"{first.text} {second.text}")
+    embedder = BagOfWords()
+    matrix, _ = embed_units(units, embedder, {}, progress=False)
+    own = embedder.embed_passages([second.text, *second.views])
+    own = own / np.linalg.norm(own, axis=1, keepdims=True)
+    assert np.allclose(matrix[-1], own.mean(axis=0), atol=1e-6)  # a cosine with it is the mean cosine
+    query = embedder.embed_queries(["matsvinnet"])[0]
+    index = SemanticIndex(units, matrix)
+    assert index.similarity(query, SENTENCE, "a.txt", 1, second.text) == pytest.approx(
+        float(np.mean(own @ (query / np.linalg.norm(query)))), abs=1e-5)
+
+
+def test_a_changed_heading_embeds_the_sentence_again():
+    units = sentence_units([CHUNK], chunk_sentences)
+    moved = sentence_units([Chunk(**{**CHUNK.__dict__, "section": ("Miljö",)})], chunk_sentences)
+    assert units[0].text == moved[0].text and units[0].key != moved[0].key
