@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
+import numpy as np
+
 from . import prompts
 from .citations import resolve_citations
 from .conversation import Rewrite, bounded_history, standalone_question
@@ -181,8 +183,14 @@ class Assistant:
         turn = Turn(work.question, rewrite.focus, focus, analysis.lang, tuple(files or []),
                     is_list_question(work.question) or wants_names, analysis.years,
                     expected_answer(rewrite.focus) in ("time", "date"), asks_change(rewrite.focus))
-        draft, work.decision = decide(self.finder, turn, Found(cells, other_kind, sentences, meaning))
+        draft, work.decision = decide(self.finder, turn, Found(cells, other_kind, sentences, meaning,
+                                                               self._nearness(meaning)))
         return draft
+
+    def _nearness(self, meaning):
+        """Cosines of some texts (the pieces of a long quote) with the question's vector."""
+        q = meaning / (np.linalg.norm(meaning) or 1.0)
+        return lambda texts: (np.asarray(self.embedder.embed_passages(texts), dtype=np.float32) @ q).tolist()
 
     def _retrieve(self, standalone: str, lang: str, files: list[str], meaning):
         s = self.settings

@@ -14,16 +14,18 @@ Rules, in order (the first that applies decides; the steps after it refine an an
 Steps: complement (the second part of a two-part question from another sentence), rows_as_values
 (a table row read as prose given as its values), items_beside_row (a list question: the lines by
 the row, not its values), rows_left_for_time (a "när?" question: the running text, not a row's Tidplan),
-change (a question about a change gets it computed from two cited values of one measure).
+shortened (a long quote cut to its piece nearest the question in meaning), change (a question about a
+change gets it computed from two cited values of one measure).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Callable, Sequence
 
 from . import calibration
 from .compose import change_line, combine, compose_sentence_answer, compose_table_answer, refusal, year_refusal
-from .evidence import logical_lines, names_missing, states, states_amount
+from .evidence import LONG_PIECE_CHARS, lines_of, logical_lines, names_missing, pieces, states, states_amount
 from .finder import Finder
 from .question import asks_two_things, detect_language, expected_answer, is_list_question, names_in
 from .records import Decision, Draft, Evidence
@@ -39,6 +41,9 @@ COMPLEMENT_MIN_GAIN = 0.15
 COMPLEMENT_MIN_RATIO = 0.5
 COMPLEMENT_CANDIDATES = 10
 BESIDE_LINES = 3  # a sentence within this many lines of the answer's is read with it
+# A quote longer than this is cut to its piece nearest the question: an answer is read in a sentence
+# or two, and "Enligt <dokument> (<slag>):" before the quote takes a hundred characters more.
+MAX_QUOTE_CHARS = LONG_PIECE_CHARS
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,8 @@ class Found:
     other_kind: list[Evidence]  # rows that match but give only another kind of value than asked
     sentences: list[Evidence]
     meaning: object  # the question's vector
+    # how near in meaning each of some texts is to the question (cosines); None: quotes stay whole
+    nearness: Callable[[list[str]], Sequence[float]] | None = None
 
 
 def decide(finder: Finder, turn: Turn, found: Found) -> tuple[Draft, Decision]:
@@ -83,6 +90,9 @@ def decide(finder: Finder, turn: Turn, found: Found) -> tuple[Draft, Decision]:
     as_values, step = _rows_as_values(finder, draft, found.meaning, turn.lang, turn.wants_items, turn.asks_time)
     if step:
         draft, steps = as_values, steps + [step]
+    shortened = _shortened(finder, draft, turn, found.nearness)
+    if shortened is not draft:
+        draft, steps = shortened, steps + ["shortened"]
     # one document's change over time; documents that differ are answered each with its own values
     change = change_line(draft, turn.lang) if turn.asks_change and len(turn.named) < 2 else ""
     if change:
@@ -233,3 +243,34 @@ def _rows_as_values(finder: Finder, draft: Draft, meaning, lang: str, wants_item
     if prose:
         table = combine(table, compose_sentence_answer(prose, lang, start=len(values) + 1))
     return table, "rows_as_values"
+
+
+def _shortened(finder: Finder, draft: Draft, turn: Turn, nearness) -> Draft:
+    """A quote too long to read as an answer (a paragraph kept whole, a list intro with its items) cut
+    to its piece nearest the question in meaning, citing that piece's lines. A question asking for a
+    kind of answer (an amount, a date, a body) gets the nearest piece that states one, if any does.
+    Lists are the answer to a list question and stay whole."""
+    if draft.refused or draft.cells or turn.wants_items or nearness is None:
+        return draft
+    if not any(_too_long(ev.text) for ev in draft.evidence):
+        return draft
+    kind = expected_answer(turn.focus)
+    kept = [_nearest_piece(finder, ev, nearness, kind) if _too_long(ev.text) else ev for ev in draft.evidence]
+    return compose_sentence_answer(kept, turn.lang)
+
+
+def _too_long(quote: str) -> bool:
+    """Longer than an answer reads, and not a list: items under an intro are read together, whatever
+    the question's words ("dom 4 långsiktiga målen?" asks for a list without saying "vilka")."""
+    return len(quote) > MAX_QUOTE_CHARS and quote.count("•") < 2
+
+
+def _nearest_piece(finder: Finder, ev: Evidence, nearness, kind: str) -> Evidence:
+    parts = pieces(ev.text)
+    if len(parts) < 2:
+        return ev
+    fitting = [p for p in parts if states(kind, p)] if kind else parts
+    candidates = fitting or parts
+    best = max(zip(nearness(candidates), candidates), key=lambda t: t[0])[1]
+    first, last = lines_of(best, finder.lines, ev.info.file, ev.line_start, ev.line_end)
+    return replace(ev, text=best, line_start=first, line_end=last)

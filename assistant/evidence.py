@@ -224,6 +224,53 @@ def with_list(ev: Evidence, items: list[str], last: int) -> Evidence:
     return replace(ev, text=text, line_end=max(ev.line_end, last))
 
 
+# --- the piece of a long sentence that answers ---------------------------------------------
+
+# Where a long "sentence" (a list intro with its items, a paragraph the splitter kept whole, a
+# row of bullets) divides into pieces: a bullet, a dash item, a sentence end before a capital.
+_PIECE_BREAK = re.compile(r"\s*•\s*|\s+[-–]\s+(?=[A-ZÅÄÖ])|(?<=[.;!?])\s+(?=[A-ZÅÄÖ\"“])")
+MIN_PIECE_CHARS = 40  # shorter pieces ("Riktningsmål", "2021 HSN") belong with the piece after them
+
+
+# A piece still too long to read as an answer is cut at its colons and semicolons too.
+_CLAUSE_BREAK = re.compile(r"(?<=[:;])\s+")
+LONG_PIECE_CHARS = 300
+
+
+def pieces(text: str) -> list[str]:
+    """The text cut where a reader would: bullets, dash items, sentence ends, and in a piece still
+    too long, colons and semicolons; short pieces joined to the next one."""
+    parts = [p.strip() for p in _PIECE_BREAK.split(text) if p and p.strip()]
+    parts = [c for p in parts for c in (_CLAUSE_BREAK.split(p) if len(p) > LONG_PIECE_CHARS else [p])]
+    joined: list[str] = []
+    carry = ""
+    for part in parts:
+        part = f"{carry} {part}".strip() if carry else part
+        if len(part) < MIN_PIECE_CHARS:
+            carry = part
+            continue
+        joined.append(part)
+        carry = ""
+    if carry:
+        if joined:
+            joined[-1] = f"{joined[-1]} {carry}"
+        else:
+            joined.append(carry)
+    return joined
+
+
+def lines_of(piece: str, lines: Mapping[tuple[str, int], str], file: str, first: int, last: int) -> tuple[int, int]:
+    """The source lines a piece of a span stands on: from the line holding its first words to the line
+    holding its last ones (the span itself when they cannot be found)."""
+    head, tail = " ".join(piece.split()[:4]), " ".join(piece.split()[-3:])
+    start = next((no for no in range(first, last + 1) if head and head in " ".join((lines.get((file, no)) or "").split())), None)
+    if start is None:
+        return first, last
+    end = next((no for no in range(last, start - 1, -1) if tail and tail in " ".join((lines.get((file, no)) or "").split())),
+               start)
+    return start, max(start, end)
+
+
 # --- cells ---------------------------------------------------------------------------------
 
 

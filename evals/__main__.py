@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--out", type=Path, default=OUT_DIR / "calibration")
     calibrate.add_argument("--quiet", action="store_true")
     calibrate.add_argument("--reuse", action="store_true", help="anpassa på en tidigare körnings signals.jsonl")
+    calibrate.add_argument("--dev-only", action="store_true",
+                           help="anpassa på de 214 dev-frågorna utan omskrivningar, som då prövar anpassningen")
 
     from .load import add_arguments as load_arguments
 

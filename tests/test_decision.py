@@ -62,6 +62,9 @@ class _SmallFinder:
     lines: dict = {}
     scorer = _Scorer()
 
+    def row_read_as_prose(self, sentence, meaning):
+        return []  # running text, not a table read as prose
+
 
 def _cell(column: str, text: str, value: float, year: int) -> Evidence:
     cell = Cell("t", "h.txt", 3, "Sjukfrånvaro", column, text, value, unit="procent", year=year)
@@ -77,3 +80,33 @@ def test_a_question_about_a_change_gets_it_computed_for_one_document():
     two = Turn("Hur skiljer sig sjukfrånvaron mellan dokumenten?", "x", "x", "sv", ("h.txt", "b.txt"), False,
                asks_change=True)
     assert "Förändring" not in decide(_SmallFinder(), two, Found(cells, [], [], None))[0].text
+
+
+def _nearness_to(word: str):
+    """A stand-in for the model's cosines: 1 for a text with the word, 0 else."""
+    return lambda texts: [float(word in t) for t in texts]
+
+
+def test_a_long_quote_is_cut_to_its_piece_nearest_the_question_and_cites_its_line():
+    quote = ("Det har varit turbulent den senaste tiden med många nya personer på ledande poster i hela "
+             "organisationen under våren. Arbetet med att bromsa kostnadsökningarna fortsätter på alla nivåer "
+             "och i alla förvaltningar under året. Henrietta Modig Serrate är ny ordförande i regionstyrelsen. "
+             "Resultatet för perioden är negativt och prognosen för helåret visar ett underskott.")
+    finder = _SmallFinder()
+    finder.lines = {("h.txt", 10): quote[:150], ("h.txt", 11): quote[150:]}
+    long = Evidence(quote, INFO, "Sammanfattning", 10, 11, None, 0.9)
+    turn = _turn("Vem är ordförande i regionstyrelsen?")
+    draft, decision = decide(finder, turn, Found([], [], [long], None, _nearness_to("ordförande")))
+    assert decision.rule == "sentence" and decision.steps == ("shortened",)
+    assert "Henrietta Modig Serrate är ny ordförande i regionstyrelsen." in draft.text and "turbulent" not in draft.text
+    assert (draft.evidence[0].line_start, draft.evidence[0].line_end) == (11, 11)
+    whole, _ = decide(finder, turn, Found([], [], [long], None, None))  # without a model the quote stays whole
+    assert "turbulent" in whole.text
+
+
+def test_a_list_stays_whole_however_long():
+    items = " ".join(f"• Mål nummer {n} om en hållbar och effektiv verksamhet med hög kvalitet" for n in range(6))
+    listed = Evidence(f"Regionen har formulerat fyra långsiktiga mål: {items}", INFO, "Mål", 10, 16, None, 0.9)
+    draft, decision = decide(_SmallFinder(), _turn("dom långsiktiga målen?"), Found([], [], [listed], None,
+                                                                                      _nearness_to("nummer 3")))
+    assert decision.steps == () and "nummer 5" in draft.text

@@ -1,8 +1,8 @@
 """Evidence: sentences with their lines, list items, what a piece of evidence states."""
 
 from assistant.chunking import chunk_sentences
-from assistant.evidence import (list_items_after, logical_lines, names_missing, prefer_answer_type, states,
-                               states_amount, with_list)
+from assistant.evidence import (lines_of, list_items_after, logical_lines, names_missing, pieces, prefer_answer_type,
+                               states, states_amount, with_list)
 from assistant.lexical import SwedishTokenizer
 from assistant.question import expected_answer, names_in
 from assistant.records import Chunk, Context, DocumentInfo, Evidence
@@ -103,3 +103,22 @@ def test_who_questions_want_a_body_named():
     assert expected_answer("vem ansvarar för det?") == "who"
     assert states("who", "sjukhusvården. 2021 HSN") and states("who", "hälso- och sjukvårdsnämnden ansvarar")
     assert not states("who", "kan indikatorerna kompletteras med annan statistik")
+
+
+def test_a_long_quote_is_cut_at_bullets_sentence_ends_and_then_colons():
+    text = ("• Att bromsa kostnadsökningarna och få en ekonomi i balans. Vi fick veta att vi nu har en ny "
+            "politisk styrning: en majoritet med M och S, med en socialdemokrat som ordförande i regionstyrelsen. "
+            "Kort.")
+    assert pieces(text) == ["Att bromsa kostnadsökningarna och få en ekonomi i balans.",
+                            "Vi fick veta att vi nu har en ny politisk styrning: en majoritet med M och S, med en "
+                            "socialdemokrat som ordförande i regionstyrelsen. Kort."]
+    long = "Inledning utan punkt " * 14 + "och sedan: det som frågas efter står här, efter kolonet i meningen."
+    assert pieces(long)[-1] == "det som frågas efter står här, efter kolonet i meningen."
+    assert pieces("År 2028 ska: - Sjukfrånvaron vara max 4,5 procent.") == ["År 2028 ska: Sjukfrånvaron vara max 4,5 procent."]
+
+
+def test_a_piece_cites_the_lines_it_stands_on():
+    lines = {("a.txt", 10): "Första meningen står här.", ("a.txt", 11): "Den andra meningen börjar här",
+             ("a.txt", 12): "och slutar på raden efter."}
+    assert lines_of("Den andra meningen börjar här och slutar på raden efter.", lines, "a.txt", 10, 12) == (11, 12)
+    assert lines_of("Något som inte står i källan alls.", lines, "a.txt", 10, 12) == (10, 12)
