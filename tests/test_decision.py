@@ -110,3 +110,14 @@ def test_a_list_stays_whole_however_long():
     draft, decision = decide(_SmallFinder(), _turn("dom långsiktiga målen?"), Found([], [], [listed], None,
                                                                                       _nearness_to("nummer 3")))
     assert decision.steps == () and "nummer 5" in draft.text
+
+
+def test_a_question_about_a_year_gets_that_years_values_of_a_row_and_the_values_of_no_year():
+    from assistant.decision import _of_years
+
+    values = [_cell("Utfall jan-mar 2023", "6,0", 6.0, 2023), _cell("Utfall jan-mar 2024", "5,5", 5.5, 2024)]
+    schedule = Evidence("2025-2027", INFO, "Uppdrag", 3, 3, None, 0.9,
+                        cell=Cell("t", "h.txt", 3, "Uppdrag", "Tidplan", "2025-2027", None))
+    assert [v.text for v in _of_years(values + [schedule], ("2024",))] == ["5,5", "2025-2027"]
+    assert _of_years(values, ("2031",)) == values  # no value of the year asked: the refusal rules judge
+    assert _of_years(values, ()) == values
