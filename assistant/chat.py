@@ -23,7 +23,7 @@ import numpy as np
 
 from . import prompts
 from .citations import resolve_citations
-from .conversation import Rewrite, bounded_history, standalone_question
+from .conversation import Rewrite, bounded_history, readings
 from .decision import Found, Turn, decide
 from .embedding import Embedder, make_embedder
 from .evidence import prefer_answer_type, rank_sentences
@@ -41,6 +41,14 @@ from .synonyms import SYNONYMS_FILE, Synonyms, SynonymsError
 from .vectorstore import VectorStoreError
 
 
+
+
+def _likelihood(draft: Draft, decision: Decision | None) -> tuple[bool, float]:
+    """How well a reading of the question is answered: an answer before a refusal, then the calibrated
+    probability of its best table value or sentence."""
+    signals = decision.signals if decision else {}
+    best = max(signals.get("cell_p") or 0.0, signals.get("sentence_p") or 0.0)
+    return (not draft.refused, best)
 
 
 class AssistantUnavailable(RuntimeError):
@@ -157,9 +165,23 @@ class Assistant:
         yield from self._generated(work, draft, mode)
 
     def _extractive_draft(self, work: _Work, history: list[dict[str, str]], documents: list[str] | None) -> Draft:
-        """Analysis, retrieval, evidence and the decision: the extractive answer."""
+        """The extractive answer of the question's likelier reading in its conversation (one, unless
+        it may or may not continue the last turn: `conversation.readings`)."""
         history = bounded_history(history, self.settings.history_turns)
-        rewrite = work.rewrite = standalone_question(work.question, history, self.finder.names)
+        options = readings(work.question, history, self.finder.names)
+        if len(options) == 1:
+            return self._draft_for(work, options[0], documents)
+        tried = []
+        for rewrite in options:
+            trial = replace(work, timings=dict(work.timings))
+            tried.append((self._draft_for(trial, rewrite, documents), trial))
+        draft, chosen = max(tried, key=lambda t: _likelihood(t[0], t[1].decision))  # the first on a tie
+        work.__dict__.update(chosen.__dict__)
+        return draft
+
+    def _draft_for(self, work: _Work, rewrite: Rewrite, documents: list[str] | None) -> Draft:
+        """Analysis, retrieval, evidence and the decision for one reading of the question."""
+        work.rewrite = rewrite
         analysis = work.analysis = analyse(work.question, rewrite.text, rewrite.focus, self.finder.names)
         files = documents or list(analysis.documents)
         t = time.perf_counter()

@@ -86,6 +86,26 @@ def standalone_question(question: str, history: list[dict[str, str]], names: Doc
     previous = _previous_question(history, names)
     if not previous:
         return Rewrite(question, question)
+    return in_frame(question, previous, names)
+
+
+def readings(question: str, history: list[dict[str, str]], names: DocumentNames | None = None) -> list[Rewrite]:
+    """The ways a question may be meant in its conversation. A follow-up by its words ("och 2027?",
+    "vem ansvarar för det?") has one. A question that does not say it continues ("Vem har hand om den
+    uppgiften?", "hur mkt släpptes ut basåret?") may still mean the last turn's topic: it is read both
+    as it stands and in the frame of the last turn, and the evidence each reading finds decides
+    (`chat.py`). Without an earlier turn there is one reading."""
+    first = standalone_question(question, history, names)
+    if first.text != question:
+        return [first]
+    previous = _previous_question(history, names)
+    return [first, in_frame(question, previous, names)] if previous else [first]
+
+
+def in_frame(question: str, previous: str, names: DocumentNames | None = None) -> Rewrite:
+    """The question read in the frame of the earlier one: its years replace the earlier ones, another
+    document named replaces the earlier document, a new topic is asked with the earlier question as
+    background."""
     new_years = question_years(question)
     rest = _FILLER.sub("", question).strip(" ?.!")
     base = previous

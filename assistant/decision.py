@@ -25,7 +25,8 @@ from typing import Callable, Sequence
 
 from . import calibration
 from .compose import change_line, combine, compose_sentence_answer, compose_table_answer, refusal, year_refusal
-from .evidence import LONG_PIECE_CHARS, lines_of, logical_lines, names_missing, pieces, states, states_amount
+from .evidence import (LONG_PIECE_CHARS, joined_short, lines_of, logical_lines, names_missing, pieces, states,
+                       states_amount)
 from .finder import Finder
 from .question import asks_two_things, detect_language, expected_answer, is_list_question, names_in
 from .records import Decision, Draft, Evidence
@@ -267,7 +268,7 @@ def _too_long(quote: str) -> bool:
 
 
 def _nearest_piece(finder: Finder, ev: Evidence, nearness, kind: str) -> Evidence:
-    parts = pieces(ev.text)
+    parts = _line_pieces(finder, ev) or pieces(ev.text)
     if len(parts) < 2:
         return ev
     fitting = [p for p in parts if states(kind, p)] if kind else parts
@@ -285,3 +286,13 @@ def _of_years(values: list[Evidence], years: tuple[str, ...]) -> list[Evidence]:
     if not asked or not any(v.cell.year in asked for v in values):
         return values
     return [v for v in values if v.cell.year is None or v.cell.year in asked]
+
+
+def _line_pieces(finder: Finder, ev: Evidence) -> list[str]:
+    """The pieces of a quote over several source lines, cut at its lines first: a table read as
+    prose ("… den palliativa vården 2021 HSN En utredning … 2030 2021 HSN") has no full stops, and a
+    row's trailing cells (its Tidplan and Ansvarig, "2021 HSN") stand on a line after its task."""
+    quote = " ".join(ev.text.split())
+    lines = [line for line in logical_lines(finder.lines, ev.info.file, ev.line_start, ev.line_end)
+             if " ".join(line.split()) in quote]
+    return joined_short([p for line in lines for p in pieces(line)], to_next=False) if len(lines) > 1 else []

@@ -241,16 +241,36 @@ def pieces(text: str) -> list[str]:
     """The text cut where a reader would: bullets, dash items, sentence ends, and in a piece still
     too long, colons and semicolons; short pieces joined to the next one."""
     parts = [p.strip() for p in _PIECE_BREAK.split(text) if p and p.strip()]
-    parts = [c for p in parts for c in (_CLAUSE_BREAK.split(p) if len(p) > LONG_PIECE_CHARS else [p])]
+    return joined_short([c for p in parts for c in (_CLAUSE_BREAK.split(p) if len(p) > LONG_PIECE_CHARS else [p])])
+
+
+# A table row's trailing cells are codes, years and amounts ("2021 HSN", "2025-2027 RUN", "Inom ram"):
+# no word longer than this. "Sjukhusvård 16" (a line of a table of contents) is a heading and a page.
+CELL_WORD_LETTERS = 4
+
+
+def _cells_only(piece: str) -> bool:
+    return all(len(w) <= CELL_WORD_LETTERS for w in words(piece))
+
+
+def joined_short(parts: list[str], to_next: bool = True) -> list[str]:
+    """Pieces shorter than MIN_PIECE_CHARS joined to the piece after them (an intro, "År 2028 ska:"),
+    or with `to_next` False, when they are a row's trailing cells ("2021 HSN" after its task), once to
+    the piece before them; a short last piece goes to the one before it."""
     joined: list[str] = []
+    extended = False  # the last piece has had short ones joined to it already
     carry = ""
     for part in parts:
         part = f"{carry} {part}".strip() if carry else part
-        if len(part) < MIN_PIECE_CHARS:
-            carry = part
-            continue
-        joined.append(part)
         carry = ""
+        if len(part) >= MIN_PIECE_CHARS:
+            joined.append(part)
+            extended = False
+        elif not to_next and joined and not extended and _cells_only(part):
+            joined[-1] = f"{joined[-1]} {part}"
+            extended = True
+        else:
+            carry = part
     if carry:
         if joined:
             joined[-1] = f"{joined[-1]} {carry}"
@@ -260,14 +280,23 @@ def pieces(text: str) -> list[str]:
 
 
 def lines_of(piece: str, lines: Mapping[tuple[str, int], str], file: str, first: int, last: int) -> tuple[int, int]:
-    """The source lines a piece of a span stands on: from the line holding its first words to the line
-    holding its last ones (the span itself when they cannot be found)."""
+    """The source lines a piece of a span stands on: from the line holding its first words to the first
+    line by which all of it has been read (or, when it was joined from separate parts, the line holding
+    its last words); the span itself when its first words cannot be found."""
+    def line(no: int) -> str:
+        return " ".join((lines.get((file, no)) or "").split())
+
+    piece = " ".join(piece.split())
     head, tail = " ".join(piece.split()[:4]), " ".join(piece.split()[-3:])
-    start = next((no for no in range(first, last + 1) if head and head in " ".join((lines.get((file, no)) or "").split())), None)
+    start = next((no for no in range(first, last + 1) if head and head in line(no)), None)
     if start is None:
         return first, last
-    end = next((no for no in range(last, start - 1, -1) if tail and tail in " ".join((lines.get((file, no)) or "").split())),
-               start)
+    read = ""
+    for no in range(start, last + 1):
+        read = f"{read} {line(no)}".strip()
+        if piece in read:
+            return start, no
+    end = next((no for no in range(last, start - 1, -1) if tail and tail in line(no)), start)
     return start, max(start, end)
 
 

@@ -1,6 +1,6 @@
 """Follow-ups read in the frame of the last turn (pure logic, no index)."""
 
-from assistant.conversation import is_follow_up, standalone_question
+from assistant.conversation import is_follow_up, readings, standalone_question
 
 HISTORY = [{"role": "user", "content": "Vilken driftram har hälso- och sjukvårdsnämnden i budgetförslaget 2025?"},
            {"role": "assistant", "content": "6 010 mnkr [1]."}]
@@ -32,3 +32,12 @@ def test_a_new_year_for_an_earlier_question_without_one_is_kept():
     rewrite = standalone_question("What was it in Jan–Jun 2023, then?", history)
     assert "antibiotic" in rewrite.text and "2023" in rewrite.text
     assert standalone_question("och 2027?", HISTORY).text == HISTORY[0]["content"].replace("2025", "2027")
+
+
+def test_a_question_that_may_or_may_not_continue_is_read_both_ways():
+    question = "Vem är det som har hand om den uppgiften?"  # no follow-up words, but "den uppgiften" is the last one's
+    alone, framed = readings(question, HISTORY)
+    assert alone.text == question and alone.background == ""
+    assert "driftram" in framed.text and "driftram" in framed.background and framed.focus.startswith("Vem är det")
+    assert readings("o 2027 då?", HISTORY) == [standalone_question("o 2027 då?", HISTORY)]  # a follow-up by its words
+    assert readings(question, []) == [alone]  # nothing earlier to continue

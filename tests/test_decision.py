@@ -121,3 +121,18 @@ def test_a_question_about_a_year_gets_that_years_values_of_a_row_and_the_values_
     assert [v.text for v in _of_years(values + [schedule], ("2024",))] == ["5,5", "2025-2027"]
     assert _of_years(values, ("2031",)) == values  # no value of the year asked: the refusal rules judge
     assert _of_years(values, ()) == values
+
+
+def test_a_table_read_as_prose_is_cut_at_its_rows():
+    rows = ["Uppdrag Tidplan Ansvarig", "Sjukhusvården och primärvården ska tillsammans med kommunerna utreda hur "
+            "samarbetet kan fördjupas inom den palliativa vården", "2021 HSN", "En utredning ska genomföras som visar hur "
+            "många vårdplatser regionen behöver fram till 2030", "2021 HSN", "Hemmonitorering ska införas både inom "
+            "primärvården och inom slutenvården på bred front. 2021 HSN"]
+    finder = _SmallFinder()
+    finder.lines = {("h.txt", 20 + i): row for i, row in enumerate(rows)}
+    table = Evidence(" ".join(rows), INFO, "Uppdrag", 20, 25, None, 0.9)
+    draft, decision = decide(finder, _turn("Vem ska utreda hur många vårdplatser som behövs?"),
+                             Found([], [], [table], None, _nearness_to("vårdplatser")))
+    assert decision.steps == ("shortened",) and "fram till 2030 2021 HSN [1]" in draft.text  # the row with its cells
+    assert "Hemmonitorering" not in draft.text and "palliativa" not in draft.text
+    assert (draft.evidence[0].line_start, draft.evidence[0].line_end) == (23, 24)

@@ -1,7 +1,7 @@
 """Evidence: sentences with their lines, list items, what a piece of evidence states."""
 
 from assistant.chunking import chunk_sentences
-from assistant.evidence import (lines_of, list_items_after, logical_lines, names_missing, pieces, prefer_answer_type,
+from assistant.evidence import (joined_short, lines_of, list_items_after, logical_lines, names_missing, pieces, prefer_answer_type,
                                states, states_amount, with_list)
 from assistant.lexical import SwedishTokenizer
 from assistant.question import expected_answer, names_in
@@ -115,6 +115,15 @@ def test_a_long_quote_is_cut_at_bullets_sentence_ends_and_then_colons():
     long = "Inledning utan punkt " * 14 + "och sedan: det som frågas efter står här, efter kolonet i meningen."
     assert pieces(long)[-1] == "det som frågas efter står här, efter kolonet i meningen."
     assert pieces("År 2028 ska: - Sjukfrånvaron vara max 4,5 procent.") == ["År 2028 ska: Sjukfrånvaron vara max 4,5 procent."]
+    row = ["Uppdrag Tidplan", "Omvandla sex vårdplatser till palliativa vårdplatser.", "2021 HSN"]
+    assert joined_short(row, to_next=False) == ["Uppdrag Tidplan Omvandla sex vårdplatser till palliativa vårdplatser. 2021 HSN"]
+    contents = ["Primärvård, psykiatri, rehabilitering och habilitering 15", "Sjukhusvård 16", "Folktandvård 17",
+                "Rättspsykiatri 18", "Systematik för uppföljning av målen 18", "Mål och mått 18"]
+    assert joined_short(contents, to_next=False) == [  # headings and pages are not a row's cells
+        "Primärvård, psykiatri, rehabilitering och habilitering 15", "Sjukhusvård 16 Folktandvård 17 Rättspsykiatri 18",
+        "Systematik för uppföljning av målen 18 Mål och mått 18"]
+    assert joined_short(["2021 HSN", "En utredning om vårdplatser ska genomföras i år."]) == [
+        "2021 HSN En utredning om vårdplatser ska genomföras i år."]
 
 
 def test_a_piece_cites_the_lines_it_stands_on():
