@@ -3,8 +3,9 @@
 A short question, one that starts like a continuation ("och 2027?", "what about …") or one that
 points back ("vem ansvarar för det?") is read in the frame of the last user turn: its years
 replace the earlier ones, another document named replaces the earlier document, a new topic is
-asked with the earlier question as background. The history is the caller's: nothing is kept here,
-so two conversations never share anything.
+asked with the earlier question as background. A question that may or may not continue the last
+turn has two readings (`readings`), and the evidence each finds decides between them. The history
+is the caller's: nothing is kept here, so two conversations never share anything.
 """
 
 from __future__ import annotations
