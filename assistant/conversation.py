@@ -92,15 +92,15 @@ def standalone_question(question: str, history: list[dict[str, str]], names: Doc
 
 def readings(question: str, history: list[dict[str, str]], names: DocumentNames | None = None) -> list[Rewrite]:
     """The ways a question may be meant in its conversation. A follow-up by its words ("och 2027?",
-    "vem ansvarar för det?") has one. A question that does not say it continues ("Vem har hand om den
-    uppgiften?", "hur mkt släpptes ut basåret?") may still mean the last turn's topic: it is read both
-    as it stands and in the frame of the last turn, and the evidence each reading finds decides
+    "vem ansvarar för det?") has one. A question that does not say it continues (one naming "the
+    task" or "the base year" in words of its own) may still mean the last turn's topic: it is read
+    both as it stands and in the frame of the last turn, and the evidence each reading finds decides
     (`chat.py`). Without an earlier turn there is one reading."""
-    first = standalone_question(question, history, names)
-    if first.text != question:
-        return [first]
     previous = _previous_question(history, names)
-    return [first, in_frame(question, previous, names)] if previous else [first]
+    if not previous:
+        return [Rewrite(question, question)]
+    framed = in_frame(question, previous, names)
+    return [framed] if is_follow_up(question) else [Rewrite(question, question), framed]
 
 
 def in_frame(question: str, previous: str, names: DocumentNames | None = None) -> Rewrite:

@@ -30,7 +30,7 @@ from .evidence import (LONG_PIECE_CHARS, joined_short, lines_of, logical_lines, 
 from .finder import Finder
 from .question import asks_two_things, detect_language, expected_answer, is_list_question, names_in
 from .records import Decision, Draft, Evidence
-from .text import YEAR, period_years
+from .text import YEAR, collapse_spaces, period_years
 
 
 RULES = ("input", "table_value", "sentence", "refused_unlikely", "refused_name", "refused_amount",
@@ -263,7 +263,7 @@ def _shortened(finder: Finder, draft: Draft, turn: Turn, nearness) -> Draft:
 
 def _too_long(quote: str) -> bool:
     """Longer than an answer reads, and not a list: items under an intro are read together, whatever
-    the question's words ("dom 4 långsiktiga målen?" asks for a list without saying "vilka")."""
+    the question's words (a list is often asked for without "vilka")."""
     return len(quote) > MAX_QUOTE_CHARS and quote.count("•") < 2
 
 
@@ -292,7 +292,7 @@ def _line_pieces(finder: Finder, ev: Evidence) -> list[str]:
     """The pieces of a quote over several source lines, cut at its lines first: a table read as
     prose ("… den palliativa vården 2021 HSN En utredning … 2030 2021 HSN") has no full stops, and a
     row's trailing cells (its Tidplan and Ansvarig, "2021 HSN") stand on a line after its task."""
-    quote = " ".join(ev.text.split())
+    quote = collapse_spaces(ev.text)
     lines = [line for line in logical_lines(finder.lines, ev.info.file, ev.line_start, ev.line_end)
-             if " ".join(line.split()) in quote]
+             if collapse_spaces(line) in quote]
     return joined_short([p for line in lines for p in pieces(line)], to_next=False) if len(lines) > 1 else []

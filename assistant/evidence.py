@@ -15,7 +15,7 @@ from .chunking import chunk_sentences
 from .lexical import SwedishTokenizer, words
 from .question import QUESTION_NOISE, expected_answer, is_numeric_question, question_years
 from .records import Context, Evidence
-from .text import LIST_MARKER, NUMBER, YEAR
+from .text import LIST_MARKER, NUMBER, YEAR, collapse_spaces
 
 # A table read as prose runs headers and rows together; its values are answered from the table
 # store instead, so its "sentences" weigh less.
@@ -284,9 +284,9 @@ def lines_of(piece: str, lines: Mapping[tuple[str, int], str], file: str, first:
     line by which all of it has been read (or, when it was joined from separate parts, the line holding
     its last words); the span itself when its first words cannot be found."""
     def line(no: int) -> str:
-        return " ".join((lines.get((file, no)) or "").split())
+        return collapse_spaces(lines.get((file, no)) or "")
 
-    piece = " ".join(piece.split())
+    piece = collapse_spaces(piece)
     head, tail = " ".join(piece.split()[:4]), " ".join(piece.split()[-3:])
     start = next((no for no in range(first, last + 1) if head and head in line(no)), None)
     if start is None:

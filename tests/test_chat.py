@@ -385,7 +385,7 @@ def test_a_table_row_is_never_pasted_as_an_answer(assistant):
 def test_a_question_that_may_continue_the_last_turn_is_read_the_likelier_way(assistant):
     history = [{"role": "user", "content": "Vilket uppdrag om palliativ vård finns i Budget 2021?"},
                {"role": "assistant", "content": "Sjukhusvården, primärvården och palliativa teamet ska utreda … [1]"}]
-    framed = assistant.ask("Vem är det som har hand om den uppgiften?", history)
+    framed = assistant.ask("Vilken nämnd har fått ansvaret för att genomföra uppdraget?", history)
     assert not framed.refused and "HSN" in framed.text and "palliativ" in framed.standalone_question
     independent = assistant.ask("Vad är målvärdet för sjukfrånvaro 2028?", history)
     assert independent.standalone_question == "Vad är målvärdet för sjukfrånvaro 2028?"

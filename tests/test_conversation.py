@@ -35,9 +35,9 @@ def test_a_new_year_for_an_earlier_question_without_one_is_kept():
 
 
 def test_a_question_that_may_or_may_not_continue_is_read_both_ways():
-    question = "Vem är det som har hand om den uppgiften?"  # no follow-up words, but "den uppgiften" is the last one's
+    question = "Vilken nämnd har fått ansvaret för att genomföra uppdraget?"  # no follow-up words; "uppdraget" is the last one's
     alone, framed = readings(question, HISTORY)
     assert alone.text == question and alone.background == ""
-    assert "driftram" in framed.text and "driftram" in framed.background and framed.focus.startswith("Vem är det")
+    assert "driftram" in framed.text and "driftram" in framed.background and framed.focus.startswith("Vilken nämnd har fått")
     assert readings("o 2027 då?", HISTORY) == [standalone_question("o 2027 då?", HISTORY)]  # a follow-up by its words
     assert readings(question, []) == [alone]  # nothing earlier to continue
