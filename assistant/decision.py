@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 
 from . import calibration
 from .compose import change_line, combine, compose_sentence_answer, compose_table_answer, refusal, year_refusal
-from .evidence import (LONG_PIECE_CHARS, joined_short, lines_of, logical_lines, names_missing, pieces, states,
+from .evidence import (LONG_PIECE_CHARS, joined_short, lines_of, list_items, logical_lines, names_missing, pieces, states,
                        states_amount)
 from .finder import Finder
 from .question import asks_two_things, detect_language, expected_answer, is_list_question, names_in
@@ -252,19 +252,22 @@ def _shortened(finder: Finder, draft: Draft, turn: Turn, nearness) -> Draft:
     to its piece nearest the question in meaning, citing that piece's lines. A question asking for a
     kind of answer (an amount, a date, a body) gets the nearest piece that states one, if any does.
     Lists are the answer to a list question and stay whole."""
-    if draft.refused or draft.cells or turn.wants_items or nearness is None:
+    if draft.refused or draft.cells or nearness is None:
         return draft
-    if not any(_too_long(ev.text) for ev in draft.evidence):
+    if not any(_too_long(ev.text, turn.wants_items) for ev in draft.evidence):
         return draft
     kind = expected_answer(turn.focus)
-    kept = [_nearest_piece(finder, ev, nearness, kind) if _too_long(ev.text) else ev for ev in draft.evidence]
+    kept = [_nearest_piece(finder, ev, nearness, kind) if _too_long(ev.text, turn.wants_items) else ev
+            for ev in draft.evidence]
     return compose_sentence_answer(kept, turn.lang)
 
 
-def _too_long(quote: str) -> bool:
+def _too_long(quote: str, list_asked: bool) -> bool:
     """Longer than an answer reads, and not a list: items under an intro are read together, whatever
-    the question's words (a list is often asked for without "vilka")."""
-    return len(quote) > MAX_QUOTE_CHARS and quote.count("•") < 2
+    the question's words (a list is often asked for without "vilka"). A list question keeps dash
+    items together too; a paragraph with one bullet in it is not its list ("vilka partier …?")."""
+    items = list_items(quote) if list_asked else quote.count("•")
+    return len(quote) > MAX_QUOTE_CHARS and items < 2
 
 
 def _nearest_piece(finder: Finder, ev: Evidence, nearness, kind: str) -> Evidence:

@@ -228,13 +228,19 @@ def with_list(ev: Evidence, items: list[str], last: int) -> Evidence:
 
 # Where a long "sentence" (a list intro with its items, a paragraph the splitter kept whole, a
 # row of bullets) divides into pieces: a bullet, a dash item, a sentence end before a capital.
-_PIECE_BREAK = re.compile(r"\s*•\s*|\s+[-–]\s+(?=[A-ZÅÄÖ])|(?<=[.;!?])\s+(?=[A-ZÅÄÖ\"“])")
+_ITEM_BREAK = r"\s*•\s*|\s+[-–]\s+(?=[A-ZÅÄÖ])"
+_PIECE_BREAK = re.compile(rf"{_ITEM_BREAK}|(?<=[.;!?])\s+(?=[A-ZÅÄÖ\"“])")
 MIN_PIECE_CHARS = 40  # shorter pieces ("Riktningsmål", "2021 HSN") belong with the piece after them
 
 
 # A piece still too long to read as an answer is cut at its colons and semicolons too.
 _CLAUSE_BREAK = re.compile(r"(?<=[:;])\s+")
 LONG_PIECE_CHARS = 300
+
+
+def list_items(text: str) -> int:
+    """How many bullets and dash items the text runs together."""
+    return len(re.findall(_ITEM_BREAK, text))
 
 
 def pieces(text: str) -> list[str]:

@@ -112,6 +112,21 @@ def test_a_list_stays_whole_however_long():
     assert decision.steps == () and "nummer 5" in draft.text
 
 
+def test_a_list_question_answered_by_a_paragraph_gets_its_piece_but_a_dash_list_stays_whole():
+    paragraph = ("• Att hålla nere kostnaderna och nå en ekonomi i balans på alla nivåer i organisationen under året. "
+                 "Det har varit en orolig vår med många nya chefer i förvaltningarna, i staberna och i ledningsgruppen. "
+                 "Efter valet styr nu en majoritet av Moderaterna och Socialdemokraterna tillsammans i Region Kronoberg.")
+    asked = Turn("Vilka partier styr regionen?", "x", "Vilka partier styr regionen?", "sv", (), True)
+    found = Found([], [], [Evidence(paragraph, INFO, "Inledning", 10, 10, None, 0.9)], None, _nearness_to("majoritet"))
+    draft, decision = decide(_SmallFinder(), asked, found)
+    assert decision.steps == ("shortened",) and "Moderaterna" in draft.text and "orolig" not in draft.text
+    dashes = "Regionen ska under perioden arbeta med: " + " ".join(
+        f"- Insats nummer {n} för en bättre och mer tillgänglig vård i hela länet" for n in range(5))
+    listed = Found([], [], [Evidence(dashes, INFO, "Mål", 10, 15, None, 0.9)], None, _nearness_to("nummer 3"))
+    draft, decision = decide(_SmallFinder(), Turn("Vilka insatser?", "x", "Vilka insatser?", "sv", (), True), listed)
+    assert decision.steps == () and "nummer 4" in draft.text
+
+
 def test_a_question_about_a_year_gets_that_years_values_of_a_row_and_the_values_of_no_year():
     from assistant.decision import _of_years
 
