@@ -195,7 +195,7 @@ class Assistant:
         t = time.perf_counter()
         # "vilka är det?" after "hur många yrkesgrupper …?" asks for the names, not the count again
         wants_names = is_list_question(work.question) and rewrite.text != work.question
-        cells, other_kind = self._cells(rewrite, analysis, files, meaning, wants_names, contexts)
+        cells, other_kind = self._cells(rewrite, analysis, files, meaning, wants_names)
         contexts = work.contexts = self.finder.with_cell_passages(cells, contexts)
         work.timings["tables_s"] = time.perf_counter() - t
         # once retrieval is kept to the documents named, their names say nothing about which sentence answers
@@ -222,14 +222,13 @@ class Assistant:
         lexical = swedish_terms(standalone) if lang == "en" else None
         return retrieve(self.index, self.embedder, standalone, params, files, lexical, query_vector=meaning)
 
-    def _cells(self, rewrite: Rewrite, analysis: QuestionAnalysis, files: list[str], meaning, wants_names: bool,
-               contexts):
+    def _cells(self, rewrite: Rewrite, analysis: QuestionAnalysis, files: list[str], meaning, wants_names: bool):
         numeric = analysis.numeric  # "alliansens budget" names a document; it does not make the question numeric
         if expected_answer(rewrite.focus) in ("time", "date") and not values_in(rewrite.focus):
             numeric = False  # "när blir tunneln klar?": a table's "Tidplan" cell is another thing's date
         if not numeric or wants_names:
             return [], []
-        cells, other_kind = self.finder.cells(rewrite.focus, files, meaning, contexts)
+        cells, other_kind = self.finder.cells(rewrite.focus, files, meaning)
         if cells and asks_full_year(rewrite.focus):
             cells = cells + self.finder.full_year_values(cells)
         return cells, other_kind

@@ -324,9 +324,7 @@ def cell_evidence(hits, quotes: dict[tuple[str, int], str]) -> list[Evidence]:
 def with_gaps(signals: list[dict[str, float]]) -> None:
     """Adds how far each candidate lies behind the question's best candidate in meaning and in
     words: a cosine of 0.82 is a good match for one question and a poor one for another."""
-    for name in ("meaning", "lexical", "passage"):
-        if not signals or name not in signals[0]:
-            continue
+    for name in ("meaning", "lexical"):
         best = max((s[name] for s in signals), default=0.0)
         for s in signals:
             s[f"{name}_gap"] = best - s[name]

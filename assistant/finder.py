@@ -27,9 +27,6 @@ MAX_CELLS = 6
 # enough that the row or sentence meant is among them when the question shares no word with it.
 SEMANTIC_ROWS = 8
 SEMANTIC_SENTENCES = 12
-# The rows of the passages retrieval ranks first are candidates too: a row the question shares no
-# word with, and whose bare label is far from it in meaning, is often in a passage near it.
-CONTEXT_ROW_PASSAGES = 3
 # A table row read as prose is answered with the values of its rows nearest the question in meaning.
 ROWS_FROM_PROSE = 2
 MIN_ITEM_LETTERS = 20  # fewer letters beside a row's values are a header fragment, not items
@@ -74,16 +71,14 @@ class Finder:
 
     # --- cells ---------------------------------------------------------------------------
 
-    def cells(self, question: str, files: list[str] | None, meaning=None,
-              contexts: list[Context] | None = None) -> tuple[list[Evidence], list[Evidence]]:
+    def cells(self, question: str, files: list[str] | None, meaning=None) -> tuple[list[Evidence], list[Evidence]]:
         """The table values that answer the question, and, when the question asks for a kind of
         value the tables do not give for that measure (an outcome where only targets exist), those."""
         asked = self.without_names(question)  # "Budget 2021" names a document, not the year asked about
         years = sorted(question_years(asked))
         quoted = values_in(asked)
         kinds = requested_kinds(question)
-        hits = self._scored_cells(self._lookup(question, files, years, quoted), meaning, years, files, kinds,
-                                  contexts or [])
+        hits = self._scored_cells(self._lookup(question, files, years, quoted), meaning, years, files, kinds)
         same_value = [h for h in hits if h.cell.value is not None and abs(h.cell.value) in quoted]
         if same_value:  # "vilket år avser driftsramen på 5 853 mnkr?": the cell that holds that value
             hits = same_value
@@ -113,32 +108,27 @@ class Finder:
         return hits
 
     def _scored_cells(self, hits: list[CellHit], meaning, years: list[str], files: list[str] | None,
-                      kinds: set[str], contexts: list[Context]) -> list[CellHit]:
-        """The word matches, the rows nearest in meaning and the rows of the first passages, each
-        scored by the calibrated cell model."""
+                      kinds: set[str]) -> list[CellHit]:
+        """The word matches and the rows nearest in meaning, each scored by the calibrated cell model."""
         semantic = self.index.semantic
         found = {(h.cell.table_id, h.cell.line, h.cell.column): h for h in hits}
         lexical = {key: h.score for key, h in found.items()}
         if semantic is None or meaning is None:
             return hits
-        rows = [self._row_cells(unit.table_id, unit.row) for unit, _ in semantic.search(meaning, ROW, files, k=SEMANTIC_ROWS)]
-        rows += [(table, [cell]) for context in contexts[:CONTEXT_ROW_PASSAGES] for no in context.chunk.lines
-                 for table, cell in self.cells_by_line.get((context.chunk.file, no), [])]
-        for table, cells in rows:
+        for unit, _ in semantic.search(meaning, ROW, files, k=SEMANTIC_ROWS):
+            table, cells = self._row_cells(unit.table_id, unit.row)
             for cell in cells:
                 if years and not any(TableStore._year_matches(cell, int(y)) for y in years):
                     continue
                 found.setdefault((cell.table_id, cell.line, cell.column), CellHit(
                     cell=cell, table=table, info=self.index.documents.get(cell.file) or self.tables.infos[cell.file],
                     score=0.0))
-        passages = self._passage_similarities(meaning)
         signals = [{
             "lexical": lexical.get(key, 0.0),
             "meaning": semantic.similarity(meaning, ROW, hit.cell.file, hit.cell.line,
                                            row_text(hit.cell.row, hit.table.caption)) or 0.0,
             "kind": float(bool(kinds) and hit.cell.column_kind in kinds),
             "value": float(hit.cell.value is not None),
-            "passage": self._passage_of(passages, hit.cell.file, hit.cell.line),
         } for key, hit in found.items()]
         with_gaps(signals)
         scored = []
@@ -148,10 +138,6 @@ class Finder:
                 self.signal_log.append(("cell", s, scored[-1]))
         scored.sort(key=lambda h: (-h.score, h.cell.uncertain, h.cell.file, h.cell.line))
         return scored
-
-    def _passage_of(self, similarities: dict[str, float], file: str, line: int) -> float:
-        chunk = self.chunk_at.get((file, line))
-        return similarities.get(chunk.id, 0.0) if chunk is not None else 0.0
 
     def _row_cells(self, table_id: str, row: str):
         table, cells = self.table_cells[table_id]

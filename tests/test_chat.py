@@ -21,7 +21,6 @@ from assistant.conversation import standalone_question
 from assistant.document_names import DocumentNames
 from assistant.generation import llm_messages
 from assistant.llm import LLMUnavailable, LocalModelServer
-from assistant.records import Context
 from assistant.settings import PROJECT_ROOT
 
 EXAMPLE = "Vad är målvärdet för sjukfrånvaro 2028?"
@@ -391,28 +390,3 @@ def test_a_question_that_may_continue_the_last_turn_is_read_the_likelier_way(ass
     independent = assistant.ask("Vad är målvärdet för sjukfrånvaro 2028?", history)
     assert independent.standalone_question == "Vad är målvärdet för sjukfrånvaro 2028?"
     assert re.search(r"4[,.]5", independent.text)
-
-
-def test_the_rows_of_the_first_passages_are_cell_candidates_with_their_passage_signal(assistant):
-    """A row the question shares no word with and whose label is far from it in meaning is found
-    through the retrieved passage that holds it; its passage's cosine is one of its signals."""
-    finder = assistant.finder
-    question = "Hur går det för personalen?"
-    meaning = assistant.embedder.embed_queries([question])[0]
-    chunk = next(c for c in assistant.index.chunks.values()
-                 if sum((c.file, no) in finder.cells_by_line for no in c.lines) >= 5)
-    context = Context(chunk=chunk, score=1.0, info=assistant.index.documents[chunk.file])
-
-    def candidates(contexts):
-        finder.signal_log = []
-        finder.cells(question, None, meaning, contexts)
-        log, finder.signal_log = finder.signal_log, None
-        return {(hit.cell.file, hit.cell.line, hit.cell.column): signals for kind, signals, hit in log}
-
-    alone, with_passage = candidates([]), candidates([context])
-    added = set(with_passage) - set(alone)
-    assert added and all(file == chunk.file and line in chunk.lines for file, line, _ in added)
-    passage = finder._passage_similarities(meaning)[chunk.id]
-    assert all(with_passage[key]["passage"] == pytest.approx(passage) for key in added)
-    best = max(s["passage"] for s in with_passage.values())
-    assert all(s["passage_gap"] == pytest.approx(best - s["passage"]) for s in with_passage.values())
