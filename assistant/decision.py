@@ -25,8 +25,8 @@ from typing import Callable, Sequence
 
 from . import calibration
 from .compose import change_line, combine, compose_sentence_answer, compose_table_answer, refusal, year_refusal
-from .evidence import (LONG_PIECE_CHARS, joined_short, lines_of, list_items, logical_lines, names_missing, pieces, states,
-                       states_amount)
+from .evidence import (LONG_PIECE_CHARS, joined_short, lines_of, list_items, logical_lines, names_missing, pieces,
+                       states, states_amount)
 from .finder import Finder
 from .question import asks_two_things, detect_language, expected_answer, is_list_question, names_in
 from .records import Decision, Draft, Evidence
@@ -254,18 +254,18 @@ def _shortened(finder: Finder, draft: Draft, turn: Turn, nearness) -> Draft:
     Lists are the answer to a list question and stay whole."""
     if draft.refused or draft.cells or nearness is None:
         return draft
-    if not any(_too_long(ev.text, turn.wants_items) for ev in draft.evidence):
+    too_long = [_too_long(ev.text, turn.wants_items) for ev in draft.evidence]
+    if not any(too_long):
         return draft
     kind = expected_answer(turn.focus)
-    kept = [_nearest_piece(finder, ev, nearness, kind) if _too_long(ev.text, turn.wants_items) else ev
-            for ev in draft.evidence]
+    kept = [_nearest_piece(finder, ev, nearness, kind) if long else ev for ev, long in zip(draft.evidence, too_long)]
     return compose_sentence_answer(kept, turn.lang)
 
 
 def _too_long(quote: str, list_asked: bool) -> bool:
     """Longer than an answer reads, and not a list: items under an intro are read together, whatever
     the question's words (a list is often asked for without "vilka"). A list question keeps dash
-    items together too; a paragraph with one bullet in it is not its list ("vilka partier …?")."""
+    items together too; a paragraph that happens to hold one bullet is not a list."""
     items = list_items(quote) if list_asked else quote.count("•")
     return len(quote) > MAX_QUOTE_CHARS and items < 2
 
