@@ -1,13 +1,15 @@
-"""Fits the calibrated models of `assistant/calibration.py` on the dev split and its paraphrases.
+"""Fits the calibrated models of `assistant/calibration.py` on the dev split, its rewrites and the
+tune split.
 
-    python -m evals calibrate [--out evals/out/calibration]
+    python -m evals calibrate [--out evals/out/calibration] [--fit-on dev,paraphrases,tune]
 
 Every candidate the assistant considers (table cells, sentences) is logged with its signals and
 labelled against the gold of its question: a cell is right when it stands in a gold document and
 holds a value a `must_contain` pattern matches; a sentence is right when it holds a gold quote or
 lies inside one. Each model is a logistic regression over its signals. The answer thresholds are
 then chosen by replaying the decision (cell, else sentence, else refusal) on every question and
-counting right answers and right refusals. Only the dev split is read: the test split stays sealed.
+counting right answers and right refusals. A set left out of `--fit-on` is held out: its replayed
+share right judges the fit. The test split is never read.
 """
 
 from __future__ import annotations
@@ -116,35 +118,75 @@ def replay(rows: list[dict[str, Any]], cell_model, sentence_model, cell_p: float
     return right
 
 
+SETS = ("dev", "paraphrases", "tune")
+
+
+def set_of(question_id: str) -> str:
+    """Which question set an id belongs to: q001 dev, q001-p1 its rewrite, anything else tune."""
+    if question_id.startswith("q"):
+        return "paraphrases" if "-p" in question_id else "dev"
+    return "tune"
+
+
+def _items(sets: tuple[str, ...]) -> list[dict[str, Any]]:
+    from .runner import QUESTIONS, TUNE_QUESTIONS, load_paraphrases, load_questions
+
+    dev = load_questions(QUESTIONS)
+    items = dev + load_paraphrases(originals=dev)
+    if TUNE_QUESTIONS.is_file():
+        items += load_questions(TUNE_QUESTIONS)
+    return [item for item in items if set_of(item["id"]) in sets]
+
+
+def fit_sets(args) -> tuple[str, ...]:
+    if getattr(args, "dev_only", False):
+        return ("dev",)
+    chosen = tuple(s.strip() for s in (getattr(args, "fit_on", None) or ",".join(SETS)).split(",") if s.strip())
+    unknown = [s for s in chosen if s not in SETS]
+    if unknown or not chosen:
+        raise ValueError(f"--fit-on: okänd frågemängd {unknown or chosen}; välj bland {', '.join(SETS)}")
+    return chosen
+
+
+def replay_right(rows: list[dict[str, Any]], cell_model, sentence_model, cell_p: float, sentence_p: float) -> int:
+    """How many questions the replayed decision gets right (answers and refusals), wrong ones costing nothing."""
+    return sum(replay([r], cell_model, sentence_model, cell_p, sentence_p) > 0 for r in rows)
+
+
 def main(settings, args) -> int:
     from assistant.calibration import CELL_SIGNALS, SENTENCE_SIGNALS, Model
     from assistant.chat import Assistant
 
-    from .runner import QUESTIONS, load_paraphrases, load_questions
-
-    dev = load_questions(QUESTIONS)
-    items = dev if getattr(args, "dev_only", False) else dev + load_paraphrases(originals=dev)
+    try:
+        fitted_on = fit_sets(args)
+    except ValueError as exc:
+        print(exc)
+        return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.reuse and (out / "signals.jsonl").is_file():
         rows = [json.loads(line) for line in (out / "signals.jsonl").read_text(encoding="utf-8").splitlines()]
-    else:
-        rows = collect(Assistant.load(settings), items, progress=not args.quiet)
+    else:  # every set is collected, so that a set left out of the fit can judge it
+        rows = collect(Assistant.load(settings), _items(SETS), progress=not args.quiet)
         (out / "signals.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
                                            encoding="utf-8")
-    if getattr(args, "dev_only", False):  # the rewrites stay out of the fit and can judge it
-        originals = {item["id"] for item in dev}
-        rows = [r for r in rows if r["id"] in originals]
-    cw, cb, cn, cpos = fit(rows, "cell", CELL_SIGNALS)
-    sw, sb, sn, spos = fit(rows, "sentence", SENTENCE_SIGNALS)
-    cell, sentence = Model(CELL_SIGNALS, cw, cb, "dev"), Model(SENTENCE_SIGNALS, sw, sb, "dev")
+    by_set = {name: [r for r in rows if set_of(r["id"]) == name] for name in SETS}
+    fit_rows = [r for name in fitted_on for r in by_set[name]]
+    cw, cb, cn, cpos = fit(fit_rows, "cell", CELL_SIGNALS)
+    sw, sb, sn, spos = fit(fit_rows, "sentence", SENTENCE_SIGNALS)
+    label = "+".join(fitted_on)
+    cell, sentence = Model(CELL_SIGNALS, cw, cb, label), Model(SENTENCE_SIGNALS, sw, sb, label)
     grid = [round(0.025 * k, 3) for k in range(1, 40)]
-    best = max(((replay(rows, cell, sentence, cp, sp), cp, sp) for cp in grid for sp in grid),
+    best = max(((replay(fit_rows, cell, sentence, cp, sp), cp, sp) for cp in grid for sp in grid),
                key=lambda t: (t[0], -abs(t[1] - 0.5) - abs(t[2] - 0.5)))
-    result = {"questions": len(rows), "fitted_on": "dev" if getattr(args, "dev_only", False) else "dev+paraphrases", "cell": {"weights": cw, "bias": cb, "candidates": cn, "right": cpos},
+    # the replayed share right per set: a set outside the fit is held out and judges it
+    per_set = {name: {"questions": len(part), "fitted": name in fitted_on,
+                      "replay_right": round(replay_right(part, cell, sentence, best[1], best[2]) / len(part), 3)}
+               for name, part in by_set.items() if part}
+    result = {"questions": len(fit_rows), "fitted_on": label, "cell": {"weights": cw, "bias": cb, "candidates": cn, "right": cpos},
               "sentence": {"weights": sw, "bias": sb, "candidates": sn, "right": spos},
               "cell_answer_p": best[1], "sentence_answer_p": best[2], "replay_utility": best[0],
-              "wrong_answer_cost": WRONG_ANSWER_COST}
+              "wrong_answer_cost": WRONG_ANSWER_COST, "sets": per_set}
     (out / "calibration.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
     return 0

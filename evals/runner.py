@@ -24,11 +24,13 @@ EVALS_DIR = Path(__file__).resolve().parent
 QUESTIONS = EVALS_DIR / "questions.jsonl"
 TEST_QUESTIONS = EVALS_DIR / "test_questions.jsonl"
 PARAPHRASES = EVALS_DIR / "paraphrases.jsonl"
+TUNE_QUESTIONS = EVALS_DIR / "tune_questions.jsonl"
 OUT_DIR = EVALS_DIR / "out"
 
-# dev: written from the documents, tuned on. test: sealed, written independently in users' words;
-# whoever changes the engine reads only its aggregates (evals/README.md).
-SPLITS = {"dev": QUESTIONS, "test": TEST_QUESTIONS}
+# dev: written from the documents, tuned on. tune: written independently in users' words, like the
+# test split, and tuned on. test: sealed; whoever changes the engine reads only its aggregates
+# (evals/README.md).
+SPLITS = {"dev": QUESTIONS, "tune": TUNE_QUESTIONS, "test": TEST_QUESTIONS}
 SEALED_SPLITS = frozenset({"test"})
 
 

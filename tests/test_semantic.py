@@ -169,3 +169,27 @@ def test_a_changed_heading_embeds_the_sentence_again():
     units = sentence_units([CHUNK], chunk_sentences)
     moved = sentence_units([Chunk(**{**CHUNK.__dict__, "section": ("Miljö",)})], chunk_sentences)
     assert units[0].text == moved[0].text and units[0].key != moved[0].key
+
+
+def test_calibration_sets_by_id_and_the_sets_to_fit_on():
+    from types import SimpleNamespace
+
+    from evals.calibrate import fit_sets, set_of
+
+    assert [set_of(i) for i in ("q001", "q001-p2", "ua007", "ud060")] == ["dev", "paraphrases", "tune", "tune"]
+    assert fit_sets(SimpleNamespace(dev_only=False, fit_on=None)) == ("dev", "paraphrases", "tune")
+    assert fit_sets(SimpleNamespace(dev_only=True, fit_on=None)) == ("dev",)
+    assert fit_sets(SimpleNamespace(dev_only=False, fit_on="dev, tune")) == ("dev", "tune")
+    with pytest.raises(ValueError, match="test"):
+        fit_sets(SimpleNamespace(dev_only=False, fit_on="dev,test"))
+
+
+def test_replay_right_counts_right_answers_and_right_refusals_without_cost():
+    from evals.calibrate import replay_right
+
+    model = calibration.Model(("lexical",), (10.0,), -5.0, "hand")  # p ≥ 0.5 from lexical 0.5 on
+    rows = [{"answerable": True, "candidates": [{"kind": "sentence", "signals": {"lexical": 0.9}, "label": True}]},
+            {"answerable": True, "candidates": [{"kind": "sentence", "signals": {"lexical": 0.9}, "label": False}]},
+            {"answerable": False, "candidates": [{"kind": "sentence", "signals": {"lexical": 0.1}, "label": False}]},
+            {"answerable": True, "candidates": [{"kind": "sentence", "signals": {"lexical": 0.1}, "label": True}]}]
+    assert replay_right(rows, model, model, 0.5, 0.5) == 2
