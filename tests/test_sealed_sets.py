@@ -161,3 +161,39 @@ def test_rewrites_are_scored_with_their_originals_gold():
         assert (item["category"], item["must_contain"], item["answer"]) == \
                (original["category"], original["must_contain"], original["answer"])
         assert item["question"] != original["question"]
+
+
+# --- the tune split: written like the test split, by helpers who saw neither code nor dev set ------
+
+TUNE_QUESTIONS = ROOT / "evals" / "tune_questions.jsonl"
+TUNE_ITEMS = _load(TUNE_QUESTIONS)
+MIN_TUNE_ITEMS = 200
+
+
+def test_tune_split_fields_ids_and_size():
+    ids = [item.get("id") for item in TUNE_ITEMS]
+    assert len(set(ids)) == len(ids) >= MIN_TUNE_ITEMS
+    assert _failing(TUNE_ITEMS, lambda i: re.fullmatch(r"u[a-z]\d{3}", i["id"]) and i["split"] == "tune"
+                    and i["category"] in CATEGORIES and i["question"].strip() and i["answer"].strip()
+                    and isinstance(i["must_contain"], list) and isinstance(i["sources"], list)
+                    and i.get("lang", "sv") in {"sv", "en"}) == []
+
+
+def test_tune_split_gold_is_found_in_the_documents(documents):
+    normalised = {doc: normalise(text) for doc, text in documents.items()}
+    texts = list(documents.values())
+    answerable = [i for i in TUNE_ITEMS if i["category"] != "unanswerable"]
+    assert _failing(answerable, lambda i: i["must_contain"] and i["sources"]
+                    and all(re.search(p, i["answer"], re.IGNORECASE) for p in i["must_contain"])
+                    and all(normalise(s["quote"]) in normalised[s["file"]] for s in i["sources"])) == []
+    assert _failing([i for i in TUNE_ITEMS if i["category"] == "unanswerable"],
+                    lambda i: i["answer"] == UNANSWERABLE and i["absent"] and not i["sources"]
+                    and not any(re.search(p, t, re.IGNORECASE) for p in i["absent"] for t in texts)) == []
+    assert _failing(TUNE_ITEMS, lambda i: _history_ok(i["history"]) if i["category"] == "conversation"
+                    else not i.get("history")) == []
+
+
+def test_tune_split_is_not_written_from_dev_or_test():
+    others = {normalise(i["question"]) for i in DEV_ITEMS + TEST_ITEMS}
+    shared = _failing(TUNE_ITEMS, lambda i: normalise(i["question"]) not in others)
+    assert shared == []  # dropped when the set was assembled: tuning on a test wording would tune on test
