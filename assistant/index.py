@@ -323,7 +323,7 @@ def _build_semantic(chunks: list[Chunk], build_dir: Path, embedder: Embedder, pr
     finally:
         store.close()
     reuse = {}
-    if previous_dir is not None and SemanticIndex.exists(previous_dir):
+    if previous_dir is not None and SemanticIndex.exists(previous_dir) and _built_with(previous_dir, embedder.name):
         try:
             reuse = SemanticIndex.load(previous_dir).vectors_by_key()
         except (OSError, ValueError):  # a damaged previous build only costs us the reuse
@@ -331,6 +331,14 @@ def _build_semantic(chunks: list[Chunk], build_dir: Path, embedder: Embedder, pr
     matrix, embedded = embed_units(units, embedder, reuse, progress)
     SemanticIndex(units, matrix).save(build_dir)
     return {"units": len(units), "embedded": embedded, "version": SEMANTIC_VERSION}
+
+
+def _built_with(build_dir: Path, embedding_model: str) -> bool:
+    """Whether that build's vectors are this model's: another model's vectors must not be reused."""
+    try:
+        return json.loads((build_dir / "meta.json").read_text(encoding="utf-8")).get("embedding_model") == embedding_model
+    except (OSError, ValueError):
+        return False
 
 
 def _build_tables(docs: list[Document], db_path: Path) -> dict:

@@ -20,6 +20,25 @@ from assistant.offline import enforce_offline
 from .runner import OUT_DIR, QUESTIONS, SEALED_SPLITS, SPLITS
 
 
+def _fitting_commands(sub) -> None:
+    """The commands that fit the engine to dev, its rewrites and tune: calibrate and finetune."""
+    calibrate = sub.add_parser("calibrate", help="anpassa de kalibrerade modellerna på dev-delen och dess omskrivningar")
+    calibrate.add_argument("--out", type=Path, default=OUT_DIR / "calibration")
+    calibrate.add_argument("--quiet", action="store_true")
+    calibrate.add_argument("--reuse", action="store_true", help="anpassa på en tidigare körnings signals.jsonl")
+    calibrate.add_argument("--dev-only", action="store_true",
+                           help="anpassa på de 214 dev-frågorna utan omskrivningar, som då prövar anpassningen")
+    calibrate.add_argument("--fit-on", help="frågemängder att anpassa på, kommaseparerade bland dev, paraphrases, tune "
+                                            "(standard: alla tre); de övriga prövar anpassningen")
+
+    finetune = sub.add_parser("finetune", help="träna inbäddningsmodellens adapter på dev, omskrivningar, tune och synonymer")
+    finetune.add_argument("--out", type=Path, required=True, help="adapterns .npz (bredvid den skrivs en .json)")
+    finetune.add_argument("--fit-on", default="dev,paraphrases,tune,syn",
+                          help="kommaseparerade bland dev, paraphrases, tune, syn; de övriga frågemängderna prövar")
+    finetune.add_argument("--evaluate", action="store_true",
+                          help="mät de utelämnade mängdernas rang före och efter (bäddar in alla enheter två gånger)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evals", description="Utvärdering av Kronoberg-assistenten")
     parser.add_argument("--config", type=Path, help="TOML-fil med inställningar")
@@ -61,14 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--llm-questions", type=int, default=5, help="frågor med lokal LLM (0 hoppar över)")
     bench.add_argument("--in-process", action="store_true", help="allt i en process (inget minne per läge)")
 
-    calibrate = sub.add_parser("calibrate", help="anpassa de kalibrerade modellerna på dev-delen och dess omskrivningar")
-    calibrate.add_argument("--out", type=Path, default=OUT_DIR / "calibration")
-    calibrate.add_argument("--quiet", action="store_true")
-    calibrate.add_argument("--reuse", action="store_true", help="anpassa på en tidigare körnings signals.jsonl")
-    calibrate.add_argument("--dev-only", action="store_true",
-                           help="anpassa på de 214 dev-frågorna utan omskrivningar, som då prövar anpassningen")
-    calibrate.add_argument("--fit-on", help="frågemängder att anpassa på, kommaseparerade bland dev, paraphrases, tune "
-                                            "(standard: alla tre); de övriga prövar anpassningen")
+    _fitting_commands(sub)
 
     from .load import add_arguments as load_arguments
 
@@ -104,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import calibrate
 
         return calibrate.main(settings, args)
+    if args.command == "finetune":
+        from . import finetune
+
+        return finetune.main(settings, args)
     if args.command == "load":
         from . import load
 

