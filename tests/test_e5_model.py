@@ -394,3 +394,23 @@ def test_the_shipped_adapter_is_the_one_its_record_describes():
         record = json.loads(adapter.with_suffix(".json").read_text(encoding="utf-8"))
         assert record["sha256"] == e5_weights._sha256(adapter), f"{adapter} changed: bump the version in {name}"
         assert name.endswith(adapter.stem.rsplit("-", 1)[1]) and "test" not in record["fitted_on"]
+
+
+def test_the_adapted_model_installs_once_and_still_ranks_the_right_passage_first(tmp_path_factory, st_model):
+    from sentence_transformers import SentenceTransformer
+
+    from assistant.settings import E5_ADAPTERS, E5_KRONOBERG
+
+    adapter = E5_ADAPTERS[E5_KRONOBERG]
+    target = tmp_path_factory.mktemp("e5a") / "adapted"
+    path = ensure_e5_small(target, adapter)
+    marker = json.loads((path / MARKER_NAME).read_text(encoding="utf-8"))
+    assert marker["adapter_sha256"] == e5_weights._sha256(adapter) and marker["adapter_modules"] == 72
+    stamp = (path / "model.safetensors").stat().st_mtime_ns
+    assert ensure_e5_small(target, adapter) == path and (path / "model.safetensors").stat().st_mtime_ns == stamp
+    adapted = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    q = adapted.encode(RETRIEVAL_QUERIES, prompt_name="query")
+    p = adapted.encode(RETRIEVAL_PASSAGES, prompt_name="passage")
+    assert all(np.argmax(row) == i for i, row in enumerate(q @ p.T))
+    plain = st_model.encode(RETRIEVAL_QUERIES, prompt_name="query")
+    assert not np.allclose(q, plain, atol=1e-3)  # the adapter changed the model
