@@ -467,4 +467,3 @@ def convert_e5_small(out_dir: Path, source: Path | None = None) -> dict:
     }
     _write_json(out_dir / MARKER_NAME, marker)
     return marker
-

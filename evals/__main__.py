@@ -22,7 +22,7 @@ from .runner import OUT_DIR, QUESTIONS, SEALED_SPLITS, SPLITS
 
 def _fitting_commands(sub) -> None:
     """The commands that fit the engine to dev, its rewrites and tune: calibrate and finetune."""
-    calibrate = sub.add_parser("calibrate", help="anpassa de kalibrerade modellerna på dev-delen och dess omskrivningar")
+    calibrate = sub.add_parser("calibrate", help="anpassa de kalibrerade modellerna på dev, omskrivningarna och tune")
     calibrate.add_argument("--out", type=Path, default=OUT_DIR / "calibration")
     calibrate.add_argument("--quiet", action="store_true")
     calibrate.add_argument("--reuse", action="store_true", help="anpassa på en tidigare körnings signals.jsonl")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import metrics
+from .calibrate import MIN_INSIDE_CHARS
 
 TARGET_MODULES = ("attention.self.query", "attention.self.key", "attention.self.value",
                   "attention.output.dense", "intermediate.dense", "output.dense")
@@ -56,7 +57,7 @@ def gold_units(item: dict[str, Any], units: list[dict], row_values: dict, source
             continue
         if u["kind"] == "sentence":
             own = metrics.normalise(u["text"])
-            if any(f == u["file"] and q and (q in own or (len(own) >= 20 and own in q)) for f, q in quotes):
+            if any(f == u["file"] and q and (q in own or (len(own) >= MIN_INSIDE_CHARS and own in q)) for f, q in quotes):
                 found.append(i)
         elif patterns and any(re.search(p, v, re.IGNORECASE) for p in patterns
                               for v in row_values.get((u["table_id"], u["row"]), ())):
