@@ -11,7 +11,8 @@ Rules, in order (the first that applies decides; the steps after it refine an an
   refused_date      "vilket datum?" and no date
   refused_kind      the question asks for a kind of value (an outcome) the matching table rows lack
   refused_year      the year asked is in none of the evidence (its text, heading, document or cells)
-Steps: complement (the second part of a two-part question from another sentence), rows_as_values
+Steps: other_documents (the same measure's values in the other documents, for the year asked,
+when the question names no document), complement (the second part of a two-part question from another sentence), rows_as_values
 (a table row read as prose given as its values), items_beside_row (a list question: the lines by
 the row, not its values), rows_left_for_time (a "när?" question: the running text, not a row's Tidplan),
 shortened (a long quote cut to its piece nearest the question in meaning), change (a question about a
@@ -92,6 +93,9 @@ def decide(finder: Finder, turn: Turn, found: Found) -> tuple[Draft, Decision]:
                                       turn.years)
     if step:
         draft, steps = as_values, steps + [step]
+    with_others = _with_other_documents(finder, draft, turn)
+    if with_others is not draft:
+        draft, steps = with_others, steps + ["other_documents"]
     shortened = _shortened(finder, draft, turn, found.nearness)
     if shortened is not draft:
         draft, steps = shortened, steps + ["shortened"]
@@ -217,6 +221,15 @@ def _with_complement(finder: Finder, question: str, draft: Draft, sentences: lis
     if best is None or gain < COMPLEMENT_MIN_GAIN:
         return draft
     return combine(draft, compose_sentence_answer([best], lang, start=len(draft.evidence) + 1))
+
+
+def _with_other_documents(finder: Finder, draft: Draft, turn: Turn) -> Draft:
+    """A table value asked for without naming a document, with the same measure's values for that
+    year in the other documents (`Finder.same_measure_elsewhere`): documents that differ are named."""
+    if turn.named or turn.wants_items or not draft.evidence or any(e.cell is None for e in draft.evidence):
+        return draft
+    elsewhere = finder.same_measure_elsewhere(draft.evidence, turn.years)
+    return compose_table_answer(draft.evidence + elsewhere, turn.lang) if elsewhere else draft
 
 
 def _rows_as_values(finder: Finder, draft: Draft, meaning, lang: str, wants_items: bool,

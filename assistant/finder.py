@@ -14,13 +14,13 @@ import numpy as np
 
 from . import calibration
 from .document_names import DocumentNames
-from .evidence import Scorer, cell_evidence, list_items_after, with_gaps, with_list
+from .evidence import Scorer, cell_evidence, list_items_after, states, with_gaps, with_list
 from .index import Index
-from .question import is_list_question, question_years, values_in
+from .question import expected_answer, is_list_question, question_years, values_in
 from .records import Context, Evidence
 from .semantic import ROW, SENTENCE, normalised, row_text
 from .tables import STRONG_MATCH, CellHit, TableStore, requested_kinds
-from .text import period_years
+from .text import YEAR, period_years
 
 MAX_CELLS = 6
 # How many table rows and sentences the semantic index adds as candidates beside the word matches:
@@ -35,6 +35,14 @@ ROWS_FROM_PROSE = 1
 MIN_ITEM_LETTERS = 20  # fewer letters beside a row's values are a header fragment, not items
 QUOTED_VALUE_LIMIT = 50  # a question quoting a value looks through this many hits for the cell holding it
 WHOLE_COLUMN_LIMIT = 12
+# Two table rows of different documents are one measure when each is the other's nearest row in that
+# document and their vectors (label – caption) are at least this near. Read off the 2 897-unit index
+# (2026-12-02, all cross-document nearest pairs printed in bands): at 0.95 and above 8 of 8 sampled
+# pairs were the same measure ("Sjukfrånvaro % – Mål: …" / "Sjukfrånvaron (%) – …", HME, NKI,
+# förtroende, marknadsandel), between 0.93 and 0.95 4 of 8 ("Kulturnämnd – Preliminära driftsramar" /
+# "Kulturnämnd – Resultat per nämnd" is not). Fitted on the documents, not on questions.
+SAME_MEASURE_COSINE = 0.95
+OTHER_DOCUMENT_VALUES = 2  # per other document, the values of the year(s) asked
 LIST_BONUS = 0.1  # a list question: a sentence that introduces a list with its items
 LIST_CANDIDATES = 5
 
@@ -57,6 +65,7 @@ class Finder:
         self.passage_ids = [i for i in index.chunks if i in vectors]
         self.passage_matrix = normalised(np.vstack([vectors[i] for i in self.passage_ids]).astype(np.float32)) \
             if self.passage_ids else np.zeros((0, 1), np.float32)
+        self.same_measure = _same_measure(index.semantic) if index.semantic is not None else {}
         # When a list, every candidate's signals are appended to it (`python -m evals calibrate`).
         self.signal_log: list | None = None
 
@@ -74,14 +83,16 @@ class Finder:
 
     # --- cells ---------------------------------------------------------------------------
 
-    def cells(self, question: str, files: list[str] | None, meaning=None) -> tuple[list[Evidence], list[Evidence]]:
+    def cells(self, question: str, files: list[str] | None, meaning=None,
+              ranks: dict[str, int] | None = None) -> tuple[list[Evidence], list[Evidence]]:
         """The table values that answer the question, and, when the question asks for a kind of
         value the tables do not give for that measure (an outcome where only targets exist), those."""
         asked = self.without_names(question)  # "Budget 2021" names a document, not the year asked about
         years = sorted(question_years(asked))
         quoted = values_in(asked)
         kinds = requested_kinds(question)
-        hits = self._scored_cells(self._lookup(question, files, years, quoted), meaning, years, files, kinds)
+        hits = self._scored_cells(self._lookup(question, files, years, quoted), meaning, years, files, kinds, ranks or {},
+                                  set(self.scorer.tokenizer.tokens(asked)))
         same_value = [h for h in hits if h.cell.value is not None and abs(h.cell.value) in quoted]
         if same_value:  # "vilket år avser driftsramen på 5 853 mnkr?": the cell that holds that value
             hits = same_value
@@ -111,7 +122,7 @@ class Finder:
         return hits
 
     def _scored_cells(self, hits: list[CellHit], meaning, years: list[str], files: list[str] | None,
-                      kinds: set[str]) -> list[CellHit]:
+                      kinds: set[str], ranks: dict[str, int], asked_tokens: set[str] = frozenset()) -> list[CellHit]:
         """The word matches and the rows nearest in meaning, each scored by the calibrated cell model."""
         semantic = self.index.semantic
         found = {(h.cell.table_id, h.cell.line, h.cell.column): h for h in hits}
@@ -132,6 +143,12 @@ class Finder:
                                            row_text(hit.cell.row, hit.table.caption)) or 0.0,
             "kind": float(bool(kinds) and hit.cell.column_kind in kinds),
             "value": float(hit.cell.value is not None),
+            "rank": self._rank_signal(ranks, hit.cell.file, hit.cell.line),
+            "kind_asked": float(bool(kinds)),
+            "years_asked": float(bool(years)),
+            "year_in": float(bool(years) and any(TableStore._year_matches(hit.cell, int(y)) for y in years)),
+            "depth": float(min(hit.cell.row.count(" > "), 2)),
+            "leaf_asked": self._leaf_asked(hit.cell.row, asked_tokens),
         } for key, hit in found.items()]
         with_gaps(signals)
         scored = []
@@ -141,6 +158,17 @@ class Finder:
                 self.signal_log.append(("cell", s, scored[-1]))
         scored.sort(key=lambda h: (-h.score, h.cell.uncertain, h.cell.file, h.cell.line))
         return scored
+
+    def _leaf_asked(self, row: str, asked_tokens: set[str]) -> float:
+        """The share of the row's own label (its last level) that the question's words hold: a
+        sub-row ("Hälso och sjukvårdsnämnd > Köpt vård") answers only a question about its own item."""
+        leaf = set(self.scorer.tokenizer.tokens(row.split(" > ")[-1]))
+        return len(leaf & asked_tokens) / len(leaf) if leaf else 0.0
+
+    def _rank_signal(self, ranks: dict[str, int], file: str, line: int) -> float:
+        chunk = self.chunk_at.get((file, line))
+        rank = ranks.get(chunk.id) if chunk is not None else None
+        return 1.0 / (1 + rank) if rank is not None else 0.0
 
     def _row_cells(self, table_id: str, row: str):
         table, cells = self.table_cells[table_id]
@@ -168,6 +196,22 @@ class Finder:
                 found += hits[:1]
         return cell_evidence(found, self.lines)
 
+    def same_measure_elsewhere(self, cells: list[Evidence], years: tuple[str, ...]) -> list[Evidence]:
+        """The values other documents give for the measure of the best cell, for the years asked (or
+        the best cell's year): an opposition proposal's target beside the interim report's outcome."""
+        best = next((c for c in cells if c.cell is not None), None)
+        if best is None:
+            return []
+        wanted = {int(y) for y in years} or ({best.cell.year} if best.cell.year else set())
+        have = {c.info.file for c in cells}
+        found = []
+        for table_id, row in self.same_measure.get((best.cell.table_id, best.cell.row), ()):
+            table, row_cells = self._row_cells(table_id, row)
+            same_year = [c for c in row_cells if c.year in wanted and c.file not in have]
+            for cell in same_year[:OTHER_DOCUMENT_VALUES]:
+                found.append(CellHit(cell=cell, table=table, info=self.index.documents[cell.file], score=best.score))
+        return cell_evidence(found, self.lines)
+
     def with_cell_passages(self, cells: list[Evidence], contexts: list[Context], top: int = 2) -> list[Context]:
         """The table store is a retriever too: the passages holding the best cells come first among the
         contexts, so the answer's sources, the sentences around a value and the LLM's evidence agree."""
@@ -184,7 +228,8 @@ class Finder:
     # --- sentences -----------------------------------------------------------------------
 
     def scored_sentences(self, sentences: list[Evidence], meaning, lang: str, files: list[str] | None,
-                         terms_text: str, background: str) -> list[Evidence]:
+                         terms_text: str, background: str, ranks: dict[str, int] | None = None,
+                         focus: str = "") -> list[Evidence]:
         """The word matches and the sentences nearest in meaning, scored by the calibrated sentence model."""
         semantic = self.index.semantic
         if semantic is None:
@@ -192,6 +237,8 @@ class Finder:
         passages = self._passage_similarities(meaning)
         candidates = sentences + self._sentences_by_meaning(sentences, meaning, files, terms_text, background)
         signals = []
+        ranks = ranks or {}
+        kind, years = expected_answer(focus), question_years(self.without_names(focus))
         for ev in candidates:
             chunk = self.chunk_at.get((ev.info.file, ev.line_start))
             signals.append({
@@ -199,6 +246,12 @@ class Finder:
                 "meaning": semantic.similarity(meaning, SENTENCE, ev.info.file, ev.line_start, ev.text) or 0.0,
                 "passage": passages.get(chunk.id, 0.0) if chunk is not None else 0.0,
                 "english": float(lang == "en"),
+                "rank": self._rank_signal(ranks, ev.info.file, ev.line_start),
+                "fits": float(bool(kind) and states(kind, ev.text)),
+                "asks_kind": float(bool(kind)),
+                "year_in": float(bool(years) and bool(years & set(YEAR.findall(f"{ev.text} {ev.section}")))),
+                "years_asked": float(bool(years)),
+                "table": float(chunk is not None and chunk.kind == "table"),
             })
         with_gaps(signals)
         scored = []
@@ -277,6 +330,29 @@ class Finder:
         if sum(c.isalpha() for c in text) < MIN_ITEM_LETTERS:
             return None
         return replace(sentence, text=text, line_start=kept[0], line_end=kept[-1], cell=None)
+
+
+def _same_measure(semantic) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """Each table row's rows in other documents that are the same measure (SAME_MEASURE_COSINE, each
+    the other's nearest in its document)."""
+    rows = [u for u in semantic.units if u.kind == ROW]
+    if not rows:
+        return {}
+    matrix = semantic.matrix[[i for i, u in enumerate(semantic.units) if u.kind == ROW]]
+    near = matrix @ matrix.T
+    files = sorted({u.file for u in rows})
+    in_file = {f: np.array([i for i, u in enumerate(rows) if u.file == f]) for f in files}
+    nearest = {}  # (row index, other file) -> (its nearest row there, cosine)
+    for i, u in enumerate(rows):
+        for f in files:
+            if f != u.file and len(in_file[f]):
+                j = int(in_file[f][int(np.argmax(near[i, in_file[f]]))])
+                nearest[(i, f)] = (j, float(near[i, j]))
+    linked: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for (i, f), (j, cosine) in nearest.items():
+        if cosine >= SAME_MEASURE_COSINE and nearest.get((j, rows[i].file), (None,))[0] == i:
+            linked.setdefault((rows[i].table_id, rows[i].row), []).append((rows[j].table_id, rows[j].row))
+    return linked
 
 
 def _document_frequency(index: Index) -> dict[str, int]:

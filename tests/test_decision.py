@@ -65,6 +65,9 @@ class _SmallFinder:
     def row_read_as_prose(self, sentence, meaning):
         return []  # running text, not a table read as prose
 
+    def same_measure_elsewhere(self, cells, years):
+        return []  # no other document gives the measure
+
 
 def _cell(column: str, text: str, value: float, year: int) -> Evidence:
     cell = Cell("t", "h.txt", 3, "Sjukfrånvaro", column, text, value, unit="procent", year=year)
@@ -80,6 +83,33 @@ def test_a_question_about_a_change_gets_it_computed_for_one_document():
     two = Turn("Hur skiljer sig sjukfrånvaron mellan dokumenten?", "x", "x", "sv", ("h.txt", "b.txt"), False,
                asks_change=True)
     assert "Förändring" not in decide(_SmallFinder(), two, Found(cells, [], [], None))[0].text
+
+
+OTHER = DocumentInfo(file="b.txt", source_file="b.txt", cite="Budgetförslag 2025–27", title="Budgetförslag",
+                     kind="budget_proposal", kind_label="oppositionens förslag")
+
+
+class _FinderWithOtherDocument(_SmallFinder):
+    def __init__(self):
+        self.asked = []
+
+    def same_measure_elsewhere(self, cells, years):
+        self.asked.append(years)
+        cell = Cell("b:t1", "b.txt", 7, "Sjukfrånvaro %", "Bokslut 2023", "5,4 %", 5.4, unit="procent", year=2023)
+        return [Evidence("5,4 %", OTHER, "Mål", 7, 7, None, 0.9, cell=cell)]
+
+
+def test_a_value_is_given_with_the_same_measures_value_in_another_document_unless_one_is_named():
+    cells = [_cell("Utfall 2023", "6 %", 6.0, 2023)]
+    finder = _FinderWithOtherDocument()
+    turn = Turn("Vad var sjukfrånvaron 2023?", "x", "x", "sv", (), False, ("2023",))
+    draft, decision = decide(finder, turn, Found(cells, [], [], None))
+    assert decision.steps == ("other_documents",) and finder.asked == [("2023",)]
+    assert draft.text.startswith("Dokumenten anger olika värden:")
+    assert "Budgetförslag 2025–27" in draft.text and "5,4 %" in draft.text and len(draft.evidence) == 2
+    named = Turn("Vad var sjukfrånvaron 2023 i programmet?", "x", "x", "sv", ("h.txt",), False, ("2023",))
+    draft, decision = decide(_FinderWithOtherDocument(), named, Found(cells, [], [], None))
+    assert "other_documents" not in decision.steps and "5,4" not in draft.text
 
 
 def _nearness_to(word: str):

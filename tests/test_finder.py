@@ -1,0 +1,50 @@
+"""The finder's links between documents: the same measure in several documents, found by meaning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.finder import SAME_MEASURE_COSINE, _same_measure
+from assistant.semantic import ROW, SemanticIndex, Unit
+
+
+def _row(file: str, table: str, label: str) -> Unit:
+    return Unit(ROW, file, 1, 1, f"{label} – Mål", table_id=table, row=label)
+
+
+def _unit_vectors(*angles: float) -> np.ndarray:
+    """Unit vectors in a plane: the cosine of two is the cosine of their angles' difference."""
+    return np.array([[np.cos(a), np.sin(a), 0.0] for a in angles], dtype=np.float32)
+
+
+def test_rows_of_two_documents_that_are_each_others_nearest_and_near_enough_are_one_measure():
+    near = np.arccos(SAME_MEASURE_COSINE) / 2  # well inside the threshold
+    units = [_row("a.txt", "a:t1", "Sjukfrånvaro %"), _row("a.txt", "a:t1", "Personalomsättning"),
+             _row("b.txt", "b:t1", "Sjukfrånvaron (%)"), _row("c.txt", "c:t1", "Kulturnämnd")]
+    semantic = SemanticIndex(units, _unit_vectors(0.0, 1.2, near, 0.6))
+    linked = _same_measure(semantic)
+    assert linked[("a:t1", "Sjukfrånvaro %")] == [("b:t1", "Sjukfrånvaron (%)")]
+    assert linked[("b:t1", "Sjukfrånvaron (%)")] == [("a:t1", "Sjukfrånvaro %")]
+    # c's row is some document's nearest, but not near enough; a's second row has no partner
+    assert ("c:t1", "Kulturnämnd") not in linked and ("a:t1", "Personalomsättning") not in linked
+
+
+def test_a_row_is_linked_only_to_its_own_nearest_row_of_the_other_document():
+    near = np.arccos(SAME_MEASURE_COSINE) / 4
+    # b has two rows near a's; a's row is nearest to the first, so the second is not linked to it
+    units = [_row("a.txt", "a:t1", "HME"), _row("b.txt", "b:t1", "HME index"), _row("b.txt", "b:t2", "HME delår")]
+    linked = _same_measure(SemanticIndex(units, _unit_vectors(0.0, near, 2 * near)))
+    assert linked[("a:t1", "HME")] == [("b:t1", "HME index")]
+    assert ("b:t2", "HME delår") not in linked
+
+
+@pytest.mark.slow
+def test_the_real_index_links_the_sick_leave_rows_of_the_budget_proposal_and_the_interim_report(assistant):
+    links = assistant.finder.same_measure
+    proposal = [k for k in links if k[0].startswith("budgetforslag") and k[1].startswith("Sjukfrånvaro")]
+    assert proposal and any(t.startswith("delarsrapport") for t, _ in links[proposal[0]])
+    answer = assistant.ask("Vad var sjukfrånvaron 2023?")
+    files = {c.file for c in answer.citations}
+    assert "other_documents" in answer.decision.steps
+    assert len(files) == 2 and "5,4 %" in answer.text and "Bokslut 2023" in answer.text
