@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.finder import SAME_MEASURE_COSINE, _same_measure
+from types import SimpleNamespace
+
+from assistant.finder import SAME_MEASURE_COSINE, Finder, _same_measure
+from assistant.lexical import SwedishTokenizer
 from assistant.semantic import ROW, SemanticIndex, Unit
 
 
@@ -37,6 +40,14 @@ def test_a_row_is_linked_only_to_its_own_nearest_row_of_the_other_document():
     linked = _same_measure(SemanticIndex(units, _unit_vectors(0.0, near, 2 * near)))
     assert linked[("a:t1", "HME")] == [("b:t1", "HME index")]
     assert ("b:t2", "HME delår") not in linked
+
+
+def test_a_rows_own_label_is_read_apart_from_its_parents():
+    finder = SimpleNamespace(scorer=SimpleNamespace(tokenizer=SwedishTokenizer()))
+    asked = set(SwedishTokenizer().tokens("Hur mycket får hälso- och sjukvårdsnämnden 2022?"))
+    assert Finder._leaf_asked(finder, "Hälso- och sjukvårdsnämnd", asked) > 0.5
+    assert Finder._leaf_asked(finder, "Hälso och sjukvårdsnämnd > Kompensation lönerevision", asked) == 0.0
+    assert Finder._leaf_asked(finder, "", asked) == 0.0
 
 
 @pytest.mark.slow

@@ -104,6 +104,10 @@ def test_calibrated_models_rise_with_their_signals():
     weak = calibration.CELL.probability(lexical=0.0, meaning=0.78, kind=0.0, value=1.0)
     strong = calibration.CELL.probability(lexical=1.2, meaning=0.9, kind=1.0, value=1.0)
     assert weak < strong
+    # the same match, but a sub-row whose own label the question does not hold is less likely
+    parent = calibration.CELL.probability(lexical=1.0, meaning=0.88, value=1.0, depth=0.0, leaf_asked=1.0)
+    sub_row = calibration.CELL.probability(lexical=1.0, meaning=0.88, value=1.0, depth=1.0, leaf_asked=0.0)
+    assert sub_row < parent
     for model in (calibration.CELL, calibration.SENTENCE):
         assert len(model.names) == len(model.weights) and model.fitted_on
 
