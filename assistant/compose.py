@@ -47,11 +47,12 @@ def change_line(draft: Draft, lang: str) -> str:
     """"Förändring från Utfall 2022 till Utfall 2024: 5,5 − 7,2 = −1,7 procentenheter [1] [3]." for
     the first measure of the answer with values of two years, computed from the cited cells; "" when
     there is none."""
-    by_row: dict[tuple[str, str], list[tuple[int, Evidence]]] = {}
+    by_row: dict[tuple[str, str, str], list[tuple[int, Evidence]]] = {}
     for n, ev in enumerate(draft.evidence, start=1):
         if ev.cell is not None and ev.cell.value is not None and ev.cell.year:
-            by_row.setdefault((ev.info.file, ev.cell.row), []).append((n, ev))
-    for values in by_row.values():
+            by_row.setdefault((ev.info.file, ev.cell.row, _value_family(ev.cell.column_kind)), []).append((n, ev))
+    # outcomes first: how a measure has developed is read from what it was, not from outcome to target
+    for _, values in sorted(by_row.items(), key=lambda kv: kv[0][2] != "outcome"):
         values.sort(key=lambda v: v[1].cell.year)
         (na, a), (nb, b) = values[0], values[-1]
         if a.cell.year == b.cell.year or _unit(a) != _unit(b):
@@ -63,6 +64,15 @@ def change_line(draft: Draft, lang: str) -> str:
                                            b=_number(b.cell.value, db, lang), diff=diff,
                                            unit=f" {unit}" if unit else "", refs=f"[{na}] [{nb}]")
     return ""
+
+
+# Kinds of value a change is computed within: a target minus an outcome is the gap to the target, not
+# a change, and a budget is neither (the table store's column kinds, tables/extract.py).
+VALUE_FAMILIES = {"bokslut": "outcome", "utfall": "outcome", "mål": "target", "budget": "plan", "plan": "plan"}
+
+
+def _value_family(column_kind: str) -> str:
+    return VALUE_FAMILIES.get(column_kind, column_kind or "other")
 
 
 def _unit(ev: Evidence) -> str:

@@ -47,8 +47,8 @@ def test_an_english_answer_quotes_the_documents_swedish_words():
     assert table.text == "According to Hållbarhetsprogram (programme): “Sjukfrånvaro”: 4,5 procent (“Mål 2028”) [1]."
 
 
-def _dated(info, column, text, value, year, line, unit="procent"):
-    cell = Cell("t", info.file, line, "Sjukfrånvaro", column, text, value, unit=unit, year=year)
+def _dated(info, column, text, value, year, line, unit="procent", kind=""):
+    cell = Cell("t", info.file, line, "Sjukfrånvaro", column, text, value, unit=unit, year=year, column_kind=kind)
     return Evidence(text, info, "Medarbetare", line, line, None, 0.9, cell=cell)
 
 
@@ -72,3 +72,12 @@ def test_a_change_is_computed_from_the_cited_values_with_the_arithmetic():
     assert change_line(money, "en") == "Change from Budget 2021 to Budget 2025: 1 500 − 500 = 1 000 mnkr [1] [2]."
     one_year = compose_table_answer([_dated(PROGRAMME, "Utfall 2024", "5,5", 5.5, 2024, 3)], "sv")
     assert change_line(one_year, "sv") == ""
+
+
+def test_a_change_is_computed_between_outcomes_not_from_an_outcome_to_a_target():
+    outcome_and_target = [_dated(PROGRAMME, "Bokslut 2019", "63", 63.0, 2019, 3, kind="bokslut"),
+                          _dated(PROGRAMME, "Målvärde 2023", "68", 68.0, 2023, 3, kind="mål")]
+    assert change_line(compose_table_answer(outcome_and_target, "sv"), "sv") == ""
+    with_later_outcome = outcome_and_target + [_dated(PROGRAMME, "Utfall 2022", "60", 60.0, 2022, 3, kind="utfall")]
+    assert change_line(compose_table_answer(with_later_outcome, "sv"), "sv").startswith(
+        "Förändring från Bokslut 2019 till Utfall 2022: 60 − 63 = −3 procentenheter")
