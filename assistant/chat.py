@@ -225,7 +225,9 @@ class Assistant:
 
     def _cells(self, rewrite: Rewrite, analysis: QuestionAnalysis, files: list[str], meaning, wants_names: bool,
                ranks: dict[str, int]):
-        numeric = analysis.numeric  # "alliansens budget" names a document; it does not make the question numeric
+        # "alliansens budget" names a document; it does not make the question numeric. A question about a
+        # change ("hur har sjukfrånvaron utvecklats?") is answered from values.
+        numeric = analysis.numeric or asks_change(rewrite.focus)
         if expected_answer(rewrite.focus) in ("time", "date") and not values_in(rewrite.focus):
             numeric = False  # "när blir tunneln klar?": a table's "Tidplan" cell is another thing's date
         if not numeric or wants_names:

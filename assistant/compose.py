@@ -51,8 +51,10 @@ def change_line(draft: Draft, lang: str) -> str:
     for n, ev in enumerate(draft.evidence, start=1):
         if ev.cell is not None and ev.cell.value is not None and ev.cell.year:
             by_row.setdefault((ev.info.file, ev.cell.row, _value_family(ev.cell.column_kind)), []).append((n, ev))
-    # outcomes first: how a measure has developed is read from what it was, not from outcome to target
-    for _, values in sorted(by_row.items(), key=lambda kv: kv[0][2] != "outcome"):
+    # how a measure has developed is read from what it was: where outcomes are cited, only outcomes
+    if any(family == "outcome" for _, _, family in by_row):
+        by_row = {key: values for key, values in by_row.items() if key[2] == "outcome"}
+    for values in by_row.values():
         values.sort(key=lambda v: v[1].cell.year)
         (na, a), (nb, b) = values[0], values[-1]
         if a.cell.year == b.cell.year or _unit(a) != _unit(b):

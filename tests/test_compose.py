@@ -78,6 +78,9 @@ def test_a_change_is_computed_between_outcomes_not_from_an_outcome_to_a_target()
     outcome_and_target = [_dated(PROGRAMME, "Bokslut 2019", "63", 63.0, 2019, 3, kind="bokslut"),
                           _dated(PROGRAMME, "Målvärde 2023", "68", 68.0, 2023, 3, kind="mål")]
     assert change_line(compose_table_answer(outcome_and_target, "sv"), "sv") == ""
+    # nor between two targets when an outcome is cited: what it was, not what it should become
+    two_targets = outcome_and_target + [_dated(PROGRAMME, "Målvärde 2021", "65", 65.0, 2021, 3, kind="mål")]
+    assert change_line(compose_table_answer(two_targets, "sv"), "sv") == ""
     with_later_outcome = outcome_and_target + [_dated(PROGRAMME, "Utfall 2022", "60", 60.0, 2022, 3, kind="utfall")]
     assert change_line(compose_table_answer(with_later_outcome, "sv"), "sv").startswith(
         "Förändring från Bokslut 2019 till Utfall 2022: 60 − 63 = −3 procentenheter")
