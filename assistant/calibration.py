@@ -18,13 +18,13 @@ Signals (all computed in `finder.py`):
               passage   cosine of the question and the passage it stands in (its Chroma vector)
               english   1 for a question in English (word overlap means less across languages)
 
-The finder logs more signals than the models read, for `python -m evals calibrate` to fit on:
-rank (1/(1 + the retrieval rank of the candidate's passage)), year_in / years_asked, kind_asked
-(cells), fits / asks_kind, year_in / years_asked and table (sentences). Measured 2026-12-02 with
-them in both models: replayed on held-out halves of the tune split 45.9-50.2 % against 39.0-46.3 %,
-but end to end the tune split stayed at 41.1 % strict when it was held out (evals/out/s10-f2-heldout),
-and fitted on dev, rewrites and tune the sealed test split fell from 44.7 to 42.9 % strict
-(unanswerable refused 57.5 -> 32.5 %). Only depth and leaf_asked, in the cell model, were kept.
+Measured 2026-12-02 and not kept: ten more signals in both models (the retrieval rank of the
+candidate's passage, the year asked present, a value kind asked, the answer type fits, a table
+chunk; code in commit 7736dfa). Replayed on held-out halves of the tune split 45.9-50.2 % against
+39.0-46.3 %, but end to end the tune split stayed at 41.1 % strict when it was held out
+(evals/out/s10-f2-heldout), and fitted on dev, rewrites and tune the sealed test split fell from
+44.7 to 42.9 % strict (unanswerable refused 57.5 -> 32.5 %). Only depth and leaf_asked, in the
+cell model, were kept.
 """
 
 from __future__ import annotations

@@ -195,14 +195,13 @@ class Assistant:
         t = time.perf_counter()
         # "vilka är det?" after "hur många yrkesgrupper …?" asks for the names, not the count again
         wants_names = is_list_question(work.question) and rewrite.text != work.question
-        ranks = {c.chunk.id: rank for rank, c in enumerate(contexts)}
-        cells, other_kind = self._cells(rewrite, analysis, files, meaning, wants_names, ranks)
+        cells, other_kind = self._cells(rewrite, analysis, files, meaning, wants_names)
         contexts = work.contexts = self.finder.with_cell_passages(cells, contexts)
         work.timings["tables_s"] = time.perf_counter() - t
         # once retrieval is kept to the documents named, their names say nothing about which sentence answers
         focus = self.finder.without_names(rewrite.focus) if files and not documents else rewrite.focus
         focus = focus or rewrite.focus
-        sentences = work.sentences = self._sentences(rewrite, focus, analysis.lang, contexts, files, meaning, ranks)
+        sentences = work.sentences = self._sentences(rewrite, focus, analysis.lang, contexts, files, meaning)
         turn = Turn(work.question, rewrite.focus, focus, analysis.lang, tuple(files or []),
                     is_list_question(work.question) or wants_names, analysis.years,
                     expected_answer(rewrite.focus) in ("time", "date"), asks_change(rewrite.focus))
@@ -223,8 +222,7 @@ class Assistant:
         lexical = swedish_terms(standalone) if lang == "en" else None
         return retrieve(self.index, self.embedder, standalone, params, files, lexical, query_vector=meaning)
 
-    def _cells(self, rewrite: Rewrite, analysis: QuestionAnalysis, files: list[str], meaning, wants_names: bool,
-               ranks: dict[str, int]):
+    def _cells(self, rewrite: Rewrite, analysis: QuestionAnalysis, files: list[str], meaning, wants_names: bool):
         # "alliansens budget" names a document; it does not make the question numeric. A question about a
         # change ("hur har sjukfrånvaron utvecklats?") is answered from values.
         numeric = analysis.numeric or asks_change(rewrite.focus)
@@ -232,18 +230,16 @@ class Assistant:
             numeric = False  # "när blir tunneln klar?": a table's "Tidplan" cell is another thing's date
         if not numeric or wants_names:
             return [], []
-        cells, other_kind = self.finder.cells(rewrite.focus, files, meaning, ranks)
+        cells, other_kind = self.finder.cells(rewrite.focus, files, meaning)
         if cells and asks_full_year(rewrite.focus):
             cells = cells + self.finder.full_year_values(cells)
         return cells, other_kind
 
-    def _sentences(self, rewrite: Rewrite, focus: str, lang: str, contexts, files: list[str], meaning,
-                   ranks: dict[str, int]):
+    def _sentences(self, rewrite: Rewrite, focus: str, lang: str, contexts, files: list[str], meaning):
         terms_text = swedish_terms(focus) if lang == "en" else focus
         terms_text = f"{terms_text} {' '.join(self.synonyms.terms_for(focus))}".strip()
         sentences = rank_sentences(terms_text, contexts, self.finder.scorer, rewrite.background)
-        sentences = self.finder.scored_sentences(sentences, meaning, lang, files, terms_text, rewrite.background,
-                                                 ranks, rewrite.focus)
+        sentences = self.finder.scored_sentences(sentences, meaning, lang, files, terms_text, rewrite.background)
         sentences = prefer_answer_type(rewrite.focus, sentences)
         if is_list_question(rewrite.focus):
             sentences = self.finder.with_lists(sentences)

@@ -11,9 +11,9 @@ Rules, in order (the first that applies decides; the steps after it refine an an
   refused_date      "vilket datum?" and no date
   refused_kind      the question asks for a kind of value (an outcome) the matching table rows lack
   refused_year      the year asked is in none of the evidence (its text, heading, document or cells)
-Steps: other_documents (the same measure's values in the other documents, for the year asked,
-when the question names no document), complement (the second part of a two-part question from another sentence), rows_as_values
-(a table row read as prose given as its values), items_beside_row (a list question: the lines by
+Steps: complement (the second part of a two-part question from another sentence), rows_as_values
+(a table row read as prose given as its values), other_documents (a table value asked for without
+naming a document: the same measure's values for that year in the other documents), items_beside_row (a list question: the lines by
 the row, not its values), rows_left_for_time (a "när?" question: the running text, not a row's Tidplan),
 shortened (a long quote cut to its piece nearest the question in meaning), change (a question about a
 change gets it computed from two cited values of one measure).

@@ -14,13 +14,13 @@ import numpy as np
 
 from . import calibration
 from .document_names import DocumentNames
-from .evidence import Scorer, cell_evidence, list_items_after, states, with_gaps, with_list
+from .evidence import Scorer, cell_evidence, list_items_after, with_gaps, with_list
 from .index import Index
-from .question import expected_answer, is_list_question, question_years, values_in
+from .question import is_list_question, question_years, values_in
 from .records import Context, Evidence
 from .semantic import ROW, SENTENCE, normalised, row_text
 from .tables import STRONG_MATCH, CellHit, TableStore, requested_kinds
-from .text import YEAR, period_years
+from .text import period_years
 
 MAX_CELLS = 6
 # How many table rows and sentences the semantic index adds as candidates beside the word matches:
@@ -66,6 +66,7 @@ class Finder:
         self.passage_matrix = normalised(np.vstack([vectors[i] for i in self.passage_ids]).astype(np.float32)) \
             if self.passage_ids else np.zeros((0, 1), np.float32)
         self.same_measure = _same_measure(index.semantic) if index.semantic is not None else {}
+        self._leaf_tokens: dict[str, frozenset[str]] = {}
         # When a list, every candidate's signals are appended to it (`python -m evals calibrate`).
         self.signal_log: list | None = None
 
@@ -83,15 +84,14 @@ class Finder:
 
     # --- cells ---------------------------------------------------------------------------
 
-    def cells(self, question: str, files: list[str] | None, meaning=None,
-              ranks: dict[str, int] | None = None) -> tuple[list[Evidence], list[Evidence]]:
+    def cells(self, question: str, files: list[str] | None, meaning=None) -> tuple[list[Evidence], list[Evidence]]:
         """The table values that answer the question, and, when the question asks for a kind of
         value the tables do not give for that measure (an outcome where only targets exist), those."""
         asked = self.without_names(question)  # "Budget 2021" names a document, not the year asked about
         years = sorted(question_years(asked))
         quoted = values_in(asked)
         kinds = requested_kinds(question)
-        hits = self._scored_cells(self._lookup(question, files, years, quoted), meaning, years, files, kinds, ranks or {},
+        hits = self._scored_cells(self._lookup(question, files, years, quoted), meaning, years, files, kinds,
                                   set(self.scorer.tokenizer.tokens(asked)))
         same_value = [h for h in hits if h.cell.value is not None and abs(h.cell.value) in quoted]
         if same_value:  # "vilket år avser driftsramen på 5 853 mnkr?": the cell that holds that value
@@ -122,7 +122,7 @@ class Finder:
         return hits
 
     def _scored_cells(self, hits: list[CellHit], meaning, years: list[str], files: list[str] | None,
-                      kinds: set[str], ranks: dict[str, int], asked_tokens: set[str] = frozenset()) -> list[CellHit]:
+                      kinds: set[str], asked_tokens: set[str]) -> list[CellHit]:
         """The word matches and the rows nearest in meaning, each scored by the calibrated cell model."""
         semantic = self.index.semantic
         found = {(h.cell.table_id, h.cell.line, h.cell.column): h for h in hits}
@@ -143,10 +143,6 @@ class Finder:
                                            row_text(hit.cell.row, hit.table.caption)) or 0.0,
             "kind": float(bool(kinds) and hit.cell.column_kind in kinds),
             "value": float(hit.cell.value is not None),
-            "rank": self._rank_signal(ranks, hit.cell.file, hit.cell.line),
-            "kind_asked": float(bool(kinds)),
-            "years_asked": float(bool(years)),
-            "year_in": float(bool(years) and any(TableStore._year_matches(hit.cell, int(y)) for y in years)),
             "depth": float(min(hit.cell.row.count(" > "), 2)),
             "leaf_asked": self._leaf_asked(hit.cell.row, asked_tokens),
         } for key, hit in found.items()]
@@ -162,13 +158,10 @@ class Finder:
     def _leaf_asked(self, row: str, asked_tokens: set[str]) -> float:
         """The share of the row's own label (its last level) that the question's words hold: a
         sub-row ("Hälso och sjukvårdsnämnd > Köpt vård") answers only a question about its own item."""
-        leaf = set(self.scorer.tokenizer.tokens(row.split(" > ")[-1]))
+        leaf = self._leaf_tokens.get(row)
+        if leaf is None:  # tokenised once per row label: the stemmer and compound splitter are slow
+            leaf = self._leaf_tokens[row] = frozenset(self.scorer.tokenizer.tokens(row.split(" > ")[-1]))
         return len(leaf & asked_tokens) / len(leaf) if leaf else 0.0
-
-    def _rank_signal(self, ranks: dict[str, int], file: str, line: int) -> float:
-        chunk = self.chunk_at.get((file, line))
-        rank = ranks.get(chunk.id) if chunk is not None else None
-        return 1.0 / (1 + rank) if rank is not None else 0.0
 
     def _row_cells(self, table_id: str, row: str):
         table, cells = self.table_cells[table_id]
@@ -228,8 +221,7 @@ class Finder:
     # --- sentences -----------------------------------------------------------------------
 
     def scored_sentences(self, sentences: list[Evidence], meaning, lang: str, files: list[str] | None,
-                         terms_text: str, background: str, ranks: dict[str, int] | None = None,
-                         focus: str = "") -> list[Evidence]:
+                         terms_text: str, background: str) -> list[Evidence]:
         """The word matches and the sentences nearest in meaning, scored by the calibrated sentence model."""
         semantic = self.index.semantic
         if semantic is None:
@@ -237,8 +229,6 @@ class Finder:
         passages = self._passage_similarities(meaning)
         candidates = sentences + self._sentences_by_meaning(sentences, meaning, files, terms_text, background)
         signals = []
-        ranks = ranks or {}
-        kind, years = expected_answer(focus), question_years(self.without_names(focus))
         for ev in candidates:
             chunk = self.chunk_at.get((ev.info.file, ev.line_start))
             signals.append({
@@ -246,12 +236,6 @@ class Finder:
                 "meaning": semantic.similarity(meaning, SENTENCE, ev.info.file, ev.line_start, ev.text) or 0.0,
                 "passage": passages.get(chunk.id, 0.0) if chunk is not None else 0.0,
                 "english": float(lang == "en"),
-                "rank": self._rank_signal(ranks, ev.info.file, ev.line_start),
-                "fits": float(bool(kind) and states(kind, ev.text)),
-                "asks_kind": float(bool(kind)),
-                "year_in": float(bool(years) and bool(years & set(YEAR.findall(f"{ev.text} {ev.section}")))),
-                "years_asked": float(bool(years)),
-                "table": float(chunk is not None and chunk.kind == "table"),
             })
         with_gaps(signals)
         scored = []

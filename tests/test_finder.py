@@ -43,7 +43,7 @@ def test_a_row_is_linked_only_to_its_own_nearest_row_of_the_other_document():
 
 
 def test_a_rows_own_label_is_read_apart_from_its_parents():
-    finder = SimpleNamespace(scorer=SimpleNamespace(tokenizer=SwedishTokenizer()))
+    finder = SimpleNamespace(scorer=SimpleNamespace(tokenizer=SwedishTokenizer()), _leaf_tokens={})
     asked = set(SwedishTokenizer().tokens("Hur mycket får hälso- och sjukvårdsnämnden 2022?"))
     assert Finder._leaf_asked(finder, "Hälso- och sjukvårdsnämnd", asked) > 0.5
     assert Finder._leaf_asked(finder, "Hälso och sjukvårdsnämnd > Kompensation lönerevision", asked) == 0.0
