@@ -23,7 +23,7 @@ import numpy as np
 
 from . import prompts
 from .citations import resolve_citations
-from .conversation import Rewrite, bounded_history, readings
+from .conversation import Rewrite, already_given, bounded_history, readings
 from .decision import Found, Turn, decide
 from .embedding import Embedder, make_embedder
 from .evidence import prefer_answer_type, rank_sentences
@@ -189,8 +189,11 @@ class Assistant:
         # the dev split and its rewrites (evals/out/syn-*), expanding the embedded question and the words
         # sentences are scored by got 339 strict answers of 642 against 324 without; also expanding the
         # BM25 query or the table lookup's measure added nothing (339, 339) and lost retrieval recall.
-        meaning = self.embedder.embed_queries([self.synonyms.expand(rewrite.text)])[0]
-        contexts = self._retrieve(rewrite.text, analysis.lang, files, meaning)
+        # A follow-up is read with the earlier answer's words (conversation.earlier_answer): they name
+        # the topic in the documents' terms. What it asks (the analysis, the focus) is its own.
+        read_as = f"{rewrite.text} {rewrite.context}".strip()
+        meaning = self.embedder.embed_queries([self.synonyms.expand(read_as)])[0]
+        contexts = self._retrieve(read_as, analysis.lang, files, meaning)
         work.timings["retrieval_s"] = time.perf_counter() - t
         t = time.perf_counter()
         # "vilka är det?" after "hur många yrkesgrupper …?" asks for the names, not the count again
@@ -201,7 +204,14 @@ class Assistant:
         # once retrieval is kept to the documents named, their names say nothing about which sentence answers
         focus = self.finder.without_names(rewrite.focus) if files and not documents else rewrite.focus
         focus = focus or rewrite.focus
-        sentences = work.sentences = self._sentences(rewrite, focus, analysis.lang, contexts, files, meaning)
+        sentences = self._sentences(rewrite, focus, analysis.lang, contexts, files, meaning)
+        if rewrite.context:  # the answer just given comes after what is new
+            said = f"{rewrite.background} {rewrite.context}"
+
+            def given(e):
+                return already_given(e.text, e.cell.value_text if e.cell is not None else None, said)
+            cells, sentences = sorted(cells, key=given), sorted(sentences, key=given)
+        work.sentences = sentences
         turn = Turn(work.question, rewrite.focus, focus, analysis.lang, tuple(files or []),
                     is_list_question(work.question) or wants_names, analysis.years,
                     expected_answer(rewrite.focus) in ("time", "date"), asks_change(rewrite.focus))
@@ -238,8 +248,9 @@ class Assistant:
     def _sentences(self, rewrite: Rewrite, focus: str, lang: str, contexts, files: list[str], meaning):
         terms_text = swedish_terms(focus) if lang == "en" else focus
         terms_text = f"{terms_text} {' '.join(self.synonyms.terms_for(focus))}".strip()
-        sentences = rank_sentences(terms_text, contexts, self.finder.scorer, rewrite.background)
-        sentences = self.finder.scored_sentences(sentences, meaning, lang, files, terms_text, rewrite.background)
+        background = f"{rewrite.background} {rewrite.context}".strip()  # weighed lower than the focus
+        sentences = rank_sentences(terms_text, contexts, self.finder.scorer, background)
+        sentences = self.finder.scored_sentences(sentences, meaning, lang, files, terms_text, background)
         sentences = prefer_answer_type(rewrite.focus, sentences)
         if is_list_question(rewrite.focus):
             sentences = self.finder.with_lists(sentences)

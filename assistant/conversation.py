@@ -3,9 +3,12 @@
 A short question, one that starts like a continuation ("och 2027?", "what about …") or one that
 points back ("vem ansvarar för det?") is read in the frame of the last user turn: its years
 replace the earlier ones, another document named replaces the earlier document, a new topic is
-asked with the earlier question as background. A question that may or may not continue the last
-turn has two readings (`readings`), and the evidence each finds decides between them. The history
-is the caller's: nothing is kept here, so two conversations never share anything.
+asked with the earlier question as background. The earlier answer's words say what the earlier turn
+was about in the documents' own terms ("vad kostar det?" after an answer about the
+akutläkarorganisation): they are read with a follow-up's meaning and retrieval, never as what it
+asks. A question that may or may not continue the last turn has two readings (`readings`), and the
+evidence each finds decides between them. The history is the caller's: nothing is kept here, so two
+conversations never share anything.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import re
 from dataclasses import dataclass
 from .document_names import DocumentNames
 from .lexical import STOPWORDS, words
+from .prompts import NEAREST, REFUSAL, REFUSAL_YEAR
 from .question import question_years
 from .text import YEAR
 
@@ -39,6 +43,17 @@ _GENERIC_FOLLOW_UP = {"samma", "också", "även", "vad", "vilka", "vilken", "vil
 # A follow-up has at most this many words, or this many when it points back with a pronoun.
 _SHORT_FOLLOW_UP_WORDS = 3
 _POINTING_FOLLOW_UP_WORDS = 7
+# The earlier answer is read up to this length: its first sentences hold the value or passage given,
+# what follows (other documents, the sources) says less about the topic.
+EARLIER_ANSWER_CHARS = 400
+# A sentence with this share of its words in the earlier answer is what that answer said.
+ALREADY_GIVEN_SHARE = 0.7
+_NUMBER = re.compile(r"\d+(?:[ ,.]\d+)*")
+_CITATION_MARK = re.compile(r"\s*\[\d+\]")
+# "Enligt Budget 2021 (Alliansen) (budget med plan …):" names the document, not the topic
+_ACCORDING_TO = re.compile(r"(?:Enligt|According to) [^:\n]{0,200}\):\s*")
+# an answer that refused says nothing about the topic
+_REFUSAL_STARTS = tuple(t.split("{")[0] for d in (REFUSAL, REFUSAL_YEAR, NEAREST) for t in d.values())
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,7 @@ class Rewrite:
     text: str
     focus: str
     background: str = ""
+    context: str = ""  # the earlier answer's words, for the meaning and retrieval of a follow-up
 
 
 def bounded_history(history: list[dict[str, str]], turns: int) -> list[dict[str, str]]:
@@ -87,7 +103,7 @@ def standalone_question(question: str, history: list[dict[str, str]], names: Doc
     previous = _previous_question(history, names)
     if not previous:
         return Rewrite(question, question)
-    return in_frame(question, previous, names)
+    return in_frame(question, previous, names, earlier_answer(history))
 
 
 def readings(question: str, history: list[dict[str, str]], names: DocumentNames | None = None) -> list[Rewrite]:
@@ -99,14 +115,43 @@ def readings(question: str, history: list[dict[str, str]], names: DocumentNames 
     previous = _previous_question(history, names)
     if not previous:
         return [Rewrite(question, question)]
-    framed = in_frame(question, previous, names)
+    framed = in_frame(question, previous, names, earlier_answer(history))
     return [framed] if is_follow_up(question) else [Rewrite(question, question), framed]
 
 
-def in_frame(question: str, previous: str, names: DocumentNames | None = None) -> Rewrite:
+def earlier_answer(history: list[dict[str, str]]) -> str:
+    """The answer to the last user turn, without citation marks, or "" when there is none or it refused."""
+    last_user = max((i for i, t in enumerate(history) if t.get("role") == "user"), default=-1)
+    answer = next((t.get("content") or "" for t in history[last_user + 1:] if t.get("role") == "assistant"), "")
+    answer = _CITATION_MARK.sub("", answer).strip()
+    if not answer or answer.startswith(_REFUSAL_STARTS):
+        return ""
+    return _ACCORDING_TO.sub("", answer)[:EARLIER_ANSWER_CHARS].strip()
+
+
+def already_given(text: str, value: str | None, answer: str) -> bool:
+    """Whether a candidate is what the earlier answer already said: its value (a table cell's) stands in
+    it, or most of its words and all its numbers do (a row read as prose may hold a value not yet
+    given: the cost beside the number of posts). A follow-up asks for something new ("och bland
+    allmänheten då?" after the customers' figure), so such a candidate comes after the others."""
+    if not answer:
+        return False
+    if value:
+        return _stands_in(value, answer)
+    own = {w for w in words(text) if len(w) > 3 and w not in STOPWORDS}
+    if not own or len(own & set(words(answer))) / len(own) < ALREADY_GIVEN_SHARE:
+        return False
+    return all(_stands_in(n, answer) for n in _NUMBER.findall(text))
+
+
+def _stands_in(number: str, text: str) -> bool:
+    return bool(re.search(rf"(?<![\d,.]){re.escape(number.strip())}(?![\d,])", text))
+
+
+def in_frame(question: str, previous: str, names: DocumentNames | None = None, answer: str = "") -> Rewrite:
     """The question read in the frame of the earlier one: its years replace the earlier ones, another
-    document named replaces the earlier document, a new topic is asked with the earlier question as
-    background."""
+    document named replaces the earlier document, a new topic is asked with the earlier question (and
+    the earlier answer's words, `answer`) as background."""
     new_years = question_years(question)
     rest = _FILLER.sub("", question).strip(" ?.!")
     base = previous
@@ -115,15 +160,15 @@ def in_frame(question: str, previous: str, names: DocumentNames | None = None) -
         rest_words = names.without(rest)
         if not _content_words(rest_words):
             text = f"{base.rstrip(' ?')} – {rest}?"
-            return Rewrite(text, text)
+            return Rewrite(text, text, context=answer)
     if new_years and question_years(base):
         base = YEAR.sub(sorted(new_years)[0], base)
     if not _content_words(rest):  # "och 2027?", "vilka är det?": the earlier question, adjusted
         # the earlier question has the new year in place of its own; one without a year gets this turn's words
         adjusted = new_years and new_years <= question_years(base)
         text = base if not rest or adjusted else f"{base.rstrip(' ?')} – {rest}?"
-        return Rewrite(text, text)
+        return Rewrite(text, text, context=answer)
     # a new topic in the frame of the earlier turn: "och sjukfrånvaron samma år?"
     years = "" if new_years else " ".join(sorted(question_years(previous)))
     focus = f"{rest} {years}".strip()
-    return Rewrite(f"{focus}? ({previous.rstrip(' ?')})", focus, previous)
+    return Rewrite(f"{focus}? ({previous.rstrip(' ?')})", focus, previous, answer)

@@ -390,3 +390,14 @@ def test_a_question_that_may_continue_the_last_turn_is_read_the_likelier_way(ass
     independent = assistant.ask("Vad är målvärdet för sjukfrånvaro 2028?", history)
     assert independent.standalone_question == "Vad är målvärdet för sjukfrånvaro 2028?"
     assert re.search(r"4[,.]5", independent.text)
+
+
+def test_a_follow_up_reads_the_topic_from_the_assistants_own_earlier_answer(assistant):
+    first = "What is the target for antibiotic prescriptions in the sustainability programme?"
+    earlier = assistant.ask(first)
+    assert not earlier.refused and "250" in earlier.text
+    follow_up = "And what was the level in the first half of 2023?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": earlier.text}]
+    answer = assistant.ask(follow_up, history)
+    assert not answer.refused and "274" in answer.text
+    assert "uthämtade" not in answer.standalone_question  # the earlier answer's words are read, not asked

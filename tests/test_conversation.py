@@ -41,3 +41,41 @@ def test_a_question_that_may_or_may_not_continue_is_read_both_ways():
     assert "driftram" in framed.text and "driftram" in framed.background and framed.focus.startswith("Vilken nämnd har fått")
     assert readings("o 2027 då?", HISTORY) == [standalone_question("o 2027 då?", HISTORY)]  # a follow-up by its words
     assert readings(question, []) == [alone]  # nothing earlier to continue
+
+
+def test_the_earlier_answer_is_read_without_citation_marks_framing_or_refusals():
+    from assistant.conversation import earlier_answer
+    history = [{"role": "user", "content": "Vad är målet för antibiotika?"},
+               {"role": "assistant", "content": "Enligt Hållbarhetsprogram 2024–2028 (fastställt av regionfullmäktige): "
+                                                "“Antal uthämtade antibiotikarecept”: max 250 recept [1]."}]
+    assert earlier_answer(history) == "“Antal uthämtade antibiotikarecept”: max 250 recept."
+    assert earlier_answer(history[:1]) == ""  # no answer yet
+    refused = [history[0], {"role": "assistant", "content": "Det framgår inte av dokumenten.\nNärmast i dokumenten: [1]"}]
+    assert earlier_answer(refused) == ""
+    # an answer to an older question says nothing about the last one
+    assert earlier_answer(history + [{"role": "user", "content": "och 2027?"}]) == ""
+
+
+def test_a_follow_up_carries_the_earlier_answer_as_context_not_as_what_it_asks():
+    history = [{"role": "user", "content": "What is the target for antibiotic prescriptions?"},
+               {"role": "assistant", "content": "Antal uthämtade antibiotikarecept: max 250 recept [1]."}]
+    (rewrite,) = readings("And what was the level in the first half of 2023?", history)
+    assert "uthämtade" in rewrite.context and "uthämtade" not in rewrite.focus
+    alone = readings("Vad är regionens vision för 2036 enligt strategin?", [])
+    assert alone[0].context == ""
+
+
+def test_what_the_earlier_answer_gave_is_recognised_by_its_value_or_its_words_and_numbers():
+    from assistant.conversation import already_given
+    said = "Bland kunderna svarar 84 % att de för de flesta resor vet hur de kan åka kollektivt."
+    assert already_given("Kunder - vet hur jag kan åka kollektivt", "84 %", said)
+    assert not already_given("Allmänhet - vet hur jag kan åka kollektivt", "61 %", said)
+    rsr = "Vilka sitter i Regionalt strategiskt råd? RSR består av länets kommunchefer, regiondirektör och landshövding."
+    assert already_given("Regionalt strategiskt råd (RSR) består av länets kommunchefer, regiondirektör, landshövding.",
+                         None, rsr)
+    assert not already_given("Syftet med rådet är att stärka arbetet med långsiktiga utvecklingsfrågor.", None, rsr)
+    # a row read as prose with a value not yet given (the cost beside the posts) is new
+    posts = "Utöka akutläkarorganisationen till 20 tjänster 2025 och 35 tjänster 2027."
+    assert not already_given("Utöka akutläkarorganisationen till 20 tjänster 2025 och 35 tjänster 2027. 8 Mkr",
+                             None, posts)
+    assert not already_given("Utöka akutläkarorganisationen till 20 tjänster 2025", None, "")
