@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+
 from .document_names import DocumentNames
 from .lexical import STOPWORDS, words
 from .prompts import NEAREST, REFUSAL, REFUSAL_YEAR
 from .question import question_years
-from .text import YEAR
+from .text import CITATION_MARKER, YEAR
 
 # "o" is how "och" is typed in a chat ("o 2027 då?")
 _FOLLOW_UP_START = re.compile(
@@ -49,7 +51,7 @@ EARLIER_ANSWER_CHARS = 400
 # A sentence with this share of its words in the earlier answer is what that answer said.
 ALREADY_GIVEN_SHARE = 0.7
 _NUMBER = re.compile(r"\d+(?:[ ,.]\d+)*")
-_CITATION_MARK = re.compile(r"\s*\[\d+\]")
+_CITATION_MARK = re.compile(r"\s*" + CITATION_MARKER.pattern)
 # "Enligt Budget 2021 (Alliansen) (budget med plan …):" names the document, not the topic
 _ACCORDING_TO = re.compile(r"(?:Enligt|According to) [^:\n]{0,200}\):\s*")
 # an answer that refused says nothing about the topic
@@ -139,9 +141,15 @@ def already_given(text: str, value: str | None, answer: str) -> bool:
     if value:
         return _stands_in(value, answer)
     own = {w for w in words(text) if len(w) > 3 and w not in STOPWORDS}
-    if not own or len(own & set(words(answer))) / len(own) < ALREADY_GIVEN_SHARE:
+    if not own or len(own & _said_words(answer)) / len(own) < ALREADY_GIVEN_SHARE:
         return False
     return all(_stands_in(n, answer) for n in _NUMBER.findall(text))
+
+
+@lru_cache(maxsize=8)
+def _said_words(answer: str) -> frozenset[str]:
+    """The earlier turn's words, read once for all the candidates compared with it."""
+    return frozenset(words(answer))
 
 
 def _stands_in(number: str, text: str) -> bool:
