@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .citations import numbers_in
 from .document_names import DocumentNames
 from .lexical import STOPWORDS, words
 from .prompts import NEAREST, REFUSAL, REFUSAL_YEAR
@@ -50,7 +51,6 @@ _POINTING_FOLLOW_UP_WORDS = 7
 EARLIER_ANSWER_CHARS = 400
 # A sentence with this share of its words in the earlier answer is what that answer said.
 ALREADY_GIVEN_SHARE = 0.7
-_NUMBER = re.compile(r"\d+(?:[ ,.]\d+)*")
 _CITATION_MARK = re.compile(r"\s*" + CITATION_MARKER.pattern)
 # "Enligt Budget 2021 (Alliansen) (budget med plan …):" names the document, not the topic
 _ACCORDING_TO = re.compile(r"(?:Enligt|According to) [^:\n]{0,200}\):\s*")
@@ -138,22 +138,20 @@ def already_given(text: str, value: str | None, answer: str) -> bool:
     allmänheten då?" after the customers' figure), so such a candidate comes after the others."""
     if not answer:
         return False
+    said_words, said_numbers = _said(answer)
     if value:
-        return _stands_in(value, answer)
+        shown = numbers_in(value)
+        return shown <= said_numbers if shown else value.strip() in answer
     own = {w for w in words(text) if len(w) > 3 and w not in STOPWORDS}
-    if not own or len(own & _said_words(answer)) / len(own) < ALREADY_GIVEN_SHARE:
+    if not own or len(own & said_words) / len(own) < ALREADY_GIVEN_SHARE:
         return False
-    return all(_stands_in(n, answer) for n in _NUMBER.findall(text))
+    return numbers_in(text) <= said_numbers
 
 
 @lru_cache(maxsize=8)
-def _said_words(answer: str) -> frozenset[str]:
-    """The earlier turn's words, read once for all the candidates compared with it."""
-    return frozenset(words(answer))
-
-
-def _stands_in(number: str, text: str) -> bool:
-    return bool(re.search(rf"(?<![\d,.]){re.escape(number.strip())}(?![\d,])", text))
+def _said(answer: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The earlier turn's words and numbers, read once for all the candidates compared with it."""
+    return frozenset(words(answer)), frozenset(numbers_in(answer))
 
 
 def in_frame(question: str, previous: str, names: DocumentNames | None = None, answer: str = "") -> Rewrite:
