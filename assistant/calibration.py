@@ -25,6 +25,20 @@ chunk; code in commit 7736dfa). Replayed on held-out halves of the tune split 45
 (evals/out/s10-f2-heldout), and fitted on dev, rewrites and tune the sealed test split fell from
 44.7 to 42.9 % strict (unanswerable refused 57.5 -> 32.5 %). Only depth and leaf_asked, in the
 cell model, were kept.
+
+Measured 2026-12-02 (session 12) and not kept, both judged end to end on the held-out tune split:
+- `kind_missing` in the sentence model (1 when the question asks for an amount, date, time or body,
+  `question.expected_answer`, and the sentence states none, `evidence.states`). Fitted on dev and
+  rewrites (29 295 candidates, 908 right; weight -3.1), the replay on tune rose from 44.2 to 46.3 %,
+  but end to end tune strict fell 44.2 -> 43.3 % (3 right more, 5 fewer; refused_unlikely 36 -> 41),
+  dev stayed at 80.8 %, rewrites 50.2 -> 50.9 %, and one dev answer became a pasted row
+  (evals/out/s12-kindA against s12-base). With it, `evidence.prefer_answer_type` changed no answer
+  (s12-kindB): the signal does that rule's work, but no better.
+- The embedding adapter (README, "Embedding adapter") with both models refitted on dev and rewrites
+  for its cosines: replayed tune 48.5 % against 44.2 %, end to end tune strict 44.2 % both, dev
+  80.8 -> 77.6 % (evals/out/s12-ad). A replayed gain of 2-4 points came out as none twice: the replay
+  counts a candidate right when one `must_contain` pattern matches, the strict score wants all of
+  them in a concise answer. Judge a refit end to end.
 """
 
 from __future__ import annotations
