@@ -125,14 +125,14 @@ class Finder:
                       kinds: set[str], asked_tokens: set[str]) -> list[CellHit]:
         """The word matches and the rows nearest in meaning, each scored by the calibrated cell model."""
         semantic = self.index.semantic
-        found = {(h.cell.table_id, h.cell.line, h.cell.column): h for h in hits}
+        found = {(h.cell.table_id, h.cell.line, h.cell.column): h for h in hits if not h.cell.empty}
         lexical = {key: h.score for key, h in found.items()}
         if semantic is None or meaning is None:
-            return hits
+            return list(found.values())
         for unit, _ in semantic.search(meaning, ROW, files, k=SEMANTIC_ROWS):
             table, cells = self._row_cells(unit.table_id, unit.row)
             for cell in cells:
-                if years and not any(TableStore._year_matches(cell, int(y)) for y in years):
+                if cell.empty or years and not any(TableStore._year_matches(cell, int(y)) for y in years):
                     continue
                 found.setdefault((cell.table_id, cell.line, cell.column), CellHit(
                     cell=cell, table=table, info=self.index.documents.get(cell.file) or self.tables.infos[cell.file],
@@ -170,7 +170,7 @@ class Finder:
     def _whole_column(self, hit: CellHit) -> list[CellHit]:
         """Every row of the best cell's table in that cell's column ("vilka krav gäller 2028?")."""
         _, cells = self.tables.table(hit.cell.table_id)
-        same = [c for c in cells if c.column == hit.cell.column][:WHOLE_COLUMN_LIMIT]
+        same = [c for c in cells if c.column == hit.cell.column and not c.empty][:WHOLE_COLUMN_LIMIT]
         return [replace(hit, cell=c) for c in same] if len(same) > 1 else [hit]
 
     def full_year_values(self, cells: list[Evidence]) -> list[Evidence]:
@@ -185,7 +185,7 @@ class Finder:
                 if info.kind == "interim_report":
                     continue
                 hits = [h for h in self.tables.lookup(measure, year=year, document=document, limit=10)
-                        if h.cell.column_kind in ("bokslut", "utfall") and h.score >= STRONG_MATCH]
+                        if h.cell.column_kind in ("bokslut", "utfall") and h.score >= STRONG_MATCH and not h.cell.empty]
                 found += hits[:1]
         return cell_evidence(found, self.lines)
 
@@ -200,7 +200,7 @@ class Finder:
         found = []
         for table_id, row in self.same_measure.get((best.cell.table_id, best.cell.row), ()):
             table, row_cells = self._row_cells(table_id, row)
-            same_year = [c for c in row_cells if c.year in wanted and c.file not in have]
+            same_year = [c for c in row_cells if c.year in wanted and c.file not in have and not c.empty]
             for cell in same_year[:OTHER_DOCUMENT_VALUES]:
                 found.append(CellHit(cell=cell, table=table, info=self.index.documents[cell.file], score=best.score))
         return cell_evidence(found, self.lines)
@@ -286,8 +286,8 @@ class Finder:
     def row_read_as_prose(self, sentence: Evidence, meaning, limit: int = MAX_CELLS) -> list[Evidence]:
         """The table store's cells on the sentence's lines, of the rows nearest the question in meaning;
         empty when the sentence is running text."""
-        cells = [c for no in range(sentence.line_start, sentence.line_end + 1)
-                 for c in self.cells_by_line.get((sentence.info.file, no), [])]
+        cells = [(t, c) for no in range(sentence.line_start, sentence.line_end + 1)
+                 for t, c in self.cells_by_line.get((sentence.info.file, no), []) if not c.empty]
         if not cells or meaning is None or self.index.semantic is None:
             return []
         by_row: dict[tuple[str, str], list] = {}

@@ -89,6 +89,11 @@ class Cell:
     uncertain: bool = False
     page: int | None = None
 
+    @property
+    def empty(self) -> bool:
+        """A cell the table leaves empty ("", "-", "*"): it gives no value, so it answers nothing."""
+        return not any(ch.isalnum() for ch in self.value_text)
+
 
 @dataclass(frozen=True)
 class Table:

@@ -9,7 +9,9 @@ from types import SimpleNamespace
 
 from assistant.finder import SAME_MEASURE_COSINE, Finder, _same_measure
 from assistant.lexical import SwedishTokenizer
+from assistant.records import Cell, Table
 from assistant.semantic import ROW, SemanticIndex, Unit
+from assistant.tables import CellHit
 
 
 def _row(file: str, table: str, label: str) -> Unit:
@@ -48,6 +50,25 @@ def test_a_rows_own_label_is_read_apart_from_its_parents():
     assert Finder._leaf_asked(finder, "Hälso- och sjukvårdsnämnd", asked) > 0.5
     assert Finder._leaf_asked(finder, "Hälso och sjukvårdsnämnd > Kompensation lönerevision", asked) == 0.0
     assert Finder._leaf_asked(finder, "", asked) == 0.0
+
+
+def _cell(value_text: str, column: str) -> Cell:
+    return Cell("a:t1", "a.txt", 3, "Driftsbidrag", column, value_text, None)
+
+
+@pytest.mark.parametrize("value_text,empty", [("", True), ("-", True), ("*", True), (" – ", True),
+                                              ("12,4", False), ("HSN", False), ("0", False)])
+def test_a_cell_with_neither_a_digit_nor_a_letter_is_empty(value_text, empty):
+    assert _cell(value_text, "Plan 2025").empty is empty
+
+
+def test_an_empty_cell_is_no_candidate_for_an_answer():
+    table = Table("a:t1", "a.txt", "Bolagen", (), "mnkr", 1, 5)
+    hits = [CellHit(_cell(v, c), table, None, 0.9) for v, c in (("*", "Plan 2025"), ("-", "Plan 2026"),
+                                                                 ("12,4", "Utfall 2023"))]
+    finder = SimpleNamespace(index=SimpleNamespace(semantic=None))
+    kept = Finder._scored_cells(finder, hits, None, [], None, set(), set())
+    assert [h.cell.value_text for h in kept] == ["12,4"]
 
 
 @pytest.mark.slow
