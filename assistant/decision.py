@@ -10,7 +10,8 @@ Rules, in order (the first that applies decides; the steps after it refine an an
   refused_amount    "hur många?" and no number about what is asked
   refused_date      "vilket datum?" and no date
   refused_kind      the question asks for a kind of value (an outcome) the matching table rows lack
-  refused_year      the year asked is in none of the evidence (its text, heading, document or cells)
+  refused_year      the year asked is in none of the evidence (its text, heading, document or cells), or
+                    in none of the values of the table row a sentence turns out to be (rows_as_values)
 Steps: complement (the second part of a two-part question from another sentence), rows_as_values
 (a table row read as prose given as its values), other_documents (a table value asked for without
 naming a document: the same measure's values for that year in the other documents), items_beside_row (a list question: the lines by
@@ -93,6 +94,12 @@ def decide(finder: Finder, turn: Turn, found: Found) -> tuple[Draft, Decision]:
                                       turn.years)
     if step:
         draft, steps = as_values, steps + [step]
+        # the row's values are what is given now: a row without the year asked has no value for it
+        given_years = _years_in(draft.evidence) if step == "rows_as_values" and turn.years else set()
+        if given_years and not given_years & set(turn.years):
+            nearest = _nearest_year(turn.years, given_years)
+            return year_refusal(turn.years, nearest, draft.evidence[:3], turn.lang), \
+                Decision("refused_year", decision.signals, tuple(steps))
     with_others = _with_other_documents(finder, draft, turn)
     if with_others is not draft:
         draft, steps = with_others, steps + ["other_documents"]
@@ -127,13 +134,16 @@ def _first_rule(turn: Turn, found: Found) -> tuple[Draft, Decision]:
 
 def _years_in(evidence: list[Evidence]) -> set[str]:
     """The years the evidence speaks of: in its text, heading and caption (a period "2025–2027" speaks
-    of 2026 too), its cells, its document's title."""
+    of 2026 too), its document's title; a table value of a year speaks of its own year only (the
+    programme 2024–2028's "Mål 2028" is no value for 2026)."""
     years = set()
     for ev in evidence:
+        own = YEAR.findall(f"{ev.cell.year or ''} {ev.cell.column}") if ev.cell is not None else []
+        if own:
+            years.update(own)
+            continue
         text = f"{ev.text} {ev.section} {ev.caption} {ev.info.title}"
         years.update(str(y) for y in period_years(text))
-        if ev.cell is not None:
-            years.update(YEAR.findall(f"{ev.cell.year or ''} {ev.cell.column}"))
     return years
 
 

@@ -43,7 +43,9 @@ def test_the_years_of_evidence_come_from_text_heading_document_and_cells():
     cell = Cell("t", "h.txt", 3, "Sjukfrånvaro", "Utfall 2023", "5,4", 5.4, year=2023)
     evidence = [Evidence("5,4", INFO, "Tabell 2022", 3, 3, None, 1.0, cell=cell),
                 _sentence("År 2026 ska andelen öka.")]
-    assert _years_in(evidence) == {"2022", "2023", "2026"}
+    assert _years_in(evidence) == {"2023", "2026"}  # a value of a year speaks of that year, not its heading's
+    no_year = Cell("t", "h.txt", 3, "Sjukfrånvaro", "Mål", "4,5", 4.5)
+    assert _years_in([Evidence("4,5", INFO, "Tabell 2022", 3, 3, None, 1.0, cell=no_year)]) == {"2022"}
     # a period speaks of every year in it: a question about 2026 is not refused for a "2025–2027" plan
     assert _years_in([_sentence("Planen för 2025–27 och perioden 2024-2028.")]) == {str(y) for y in range(2024, 2029)}
     assert _nearest_year(("2025",), {"2022", "2026"}) == "2026" and _nearest_year(("2025",), set()) == ""
@@ -110,6 +112,28 @@ def test_a_value_is_given_with_the_same_measures_value_in_another_document_unles
     named = Turn("Vad var sjukfrånvaron 2023 i programmet?", "x", "x", "sv", ("h.txt",), False, ("2023",))
     draft, decision = decide(_FinderWithOtherDocument(), named, Found(cells, [], [], None))
     assert "other_documents" not in decision.steps and "5,4" not in draft.text
+
+
+class _FinderWithRowInProse(_SmallFinder):
+    def row_read_as_prose(self, sentence, meaning):
+        return [_cell("Mål 2028", "4,5 %", 4.5, 2028), _cell("Nuläge 2022", "6,2 %", 6.2, 2022)]
+
+
+def test_a_row_read_as_prose_without_the_year_asked_is_refused_naming_its_nearest_year():
+    # the programme 2024–2028 speaks of 2026 by its period, but the row it quotes gives 2022 and 2028 only
+    programme = DocumentInfo(file="h.txt", source_file="h.txt", cite="Hållbarhetsprogram 2024–2028",
+                             title="Hållbarhetsprogram 2024–2028", kind="programme", kind_label="program")
+    row = Evidence("• sjukfrånvaron vara max 4,5 procent. Nuläge: 6,2 procent.", programme, "Medarbetare", 10, 10,
+                   None, 0.9)
+    turn = _turn("Vad är målet för sjukfrånvaron 2026?", ["2026"])
+    draft, decision = decide(_FinderWithRowInProse(), turn, Found([], [], [row], None))
+    assert draft.refused and decision.rule == "refused_year" and decision.steps == ("rows_as_values",)
+    assert draft.text.startswith("Dokumenten anger inget värde för 2026. Närmaste år i de hittade avsnitten: 2028.")
+    answered, decision = decide(_FinderWithRowInProse(), _turn("Vad är målet för sjukfrånvaron 2028?", ["2028"]),
+                                Found([], [], [row], None))
+    assert not answered.refused and decision.rule == "sentence" and "4,5 %" in answered.text
+    no_year, decision = decide(_FinderWithRowInProse(), _turn("Vad är målet för sjukfrånvaron?"), Found([], [], [row], None))
+    assert not no_year.refused and decision.steps == ("rows_as_values",)
 
 
 def _nearness_to(word: str):
