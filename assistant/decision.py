@@ -95,10 +95,9 @@ def decide(finder: Finder, turn: Turn, found: Found) -> tuple[Draft, Decision]:
     if step:
         draft, steps = as_values, steps + [step]
         # the row's values are what is given now: a row without the year asked has no value for it
-        given_years = _years_in(draft.evidence) if step == "rows_as_values" and turn.years else set()
-        if given_years and not given_years & set(turn.years):
-            nearest = _nearest_year(turn.years, given_years)
-            return year_refusal(turn.years, nearest, draft.evidence[:3], turn.lang), \
+        given = _years_in(draft.evidence) if step == "rows_as_values" and turn.years else set()
+        if given and not given & set(turn.years):
+            return year_refusal(turn.years, _nearest_year(turn.years, given), draft.evidence[:3], turn.lang), \
                 Decision("refused_year", decision.signals, tuple(steps))
     with_others = _with_other_documents(finder, draft, turn)
     if with_others is not draft:
