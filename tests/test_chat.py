@@ -79,6 +79,15 @@ def test_a_year_the_documents_do_not_have_is_refused_saying_so(assistant):
     assert "inget värde för 2019" in answer.text and answer.citations
 
 
+def test_a_programme_row_is_no_value_for_a_year_inside_the_programmes_period(assistant):
+    # Hållbarhetsprogram 2024–2028 speaks of 2026 by its period, but its targets are for 2028
+    refused = assistant.ask("Hur stor ska den faktiska sysselsättningsgraden vara 2026 enligt hållbarhetsprogrammet?")
+    assert refused.refused and refused.decision.rule == "refused_year"
+    assert "inget värde för 2026" in refused.text and "2028" in refused.text
+    answered = assistant.ask("Hur stor ska den faktiska sysselsättningsgraden vara 2028 enligt hållbarhetsprogrammet?")
+    assert not answered.refused and "88 procent" in answered.text
+
+
 @pytest.mark.parametrize("question", ["", "   \n\t ", "x" * 20_000, "\x00\x07\u200b", "😀🎉🙂",
                                       "'; DROP TABLE cells; --", "Wie hoch ist der Krankenstand 2028?"])
 def test_bad_input_gets_a_clear_answer_and_changes_nothing(assistant, question):
