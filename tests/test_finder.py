@@ -80,3 +80,15 @@ def test_the_real_index_links_the_sick_leave_rows_of_the_budget_proposal_and_the
     files = {c.file for c in answer.citations}
     assert "other_documents" in answer.decision.steps
     assert len(files) == 2 and "5,4 %" in answer.text and "Bokslut 2023" in answer.text
+
+
+@pytest.mark.slow
+def test_the_real_index_gives_no_empty_cell_as_a_value(assistant):
+    finder = assistant.finder
+    empty = [c for _, cells in finder.table_cells.values() for c in cells if c.empty]
+    assert empty  # the documents' tables do leave cells empty ("-", "*")
+    for cell in empty[:20]:
+        question = f"{cell.row} {cell.column}"
+        vector = assistant.embedder.embed_queries([question])[0]
+        values, _ = finder.cells(question, [cell.file], vector)
+        assert values and not any(ev.cell.empty for ev in values), question
