@@ -61,6 +61,10 @@ class Finder:
         for table, cells in self.table_cells.values():
             for cell in cells:
                 self.cells_by_line.setdefault((cell.file, cell.line), []).append((table, cell))
+        # From here on the cells that can answer: an empty one ("", "-", "*") gives no value. The years
+        # spoken of and the cells by line (what a line holds, for lines_without_cells) read them all.
+        self.table_cells = {i: (table, [c for c in cells if not c.empty])
+                            for i, (table, cells) in self.table_cells.items()}
         vectors = index.store.embeddings(list(index.chunks))
         self.passage_ids = [i for i in index.chunks if i in vectors]
         self.passage_matrix = normalised(np.vstack([vectors[i] for i in self.passage_ids]).astype(np.float32)) \
@@ -116,23 +120,27 @@ class Finder:
         for document in files or [None]:
             if years:
                 for year in years:
-                    hits += self.tables.lookup(question, year=int(year), document=document, limit=limit)
+                    hits += self._lookup_values(question, year=int(year), document=document, limit=limit)
             else:
-                hits += self.tables.lookup(question, document=document, limit=limit)
+                hits += self._lookup_values(question, document=document, limit=limit)
         return hits
+
+    def _lookup_values(self, measure: str, **filters) -> list[CellHit]:
+        """The table store's word matches that give a value (an empty cell answers nothing)."""
+        return [h for h in self.tables.lookup(measure, **filters) if not h.cell.empty]
 
     def _scored_cells(self, hits: list[CellHit], meaning, years: list[str], files: list[str] | None,
                       kinds: set[str], asked_tokens: set[str]) -> list[CellHit]:
         """The word matches and the rows nearest in meaning, each scored by the calibrated cell model."""
         semantic = self.index.semantic
-        found = {(h.cell.table_id, h.cell.line, h.cell.column): h for h in hits if not h.cell.empty}
+        found = {(h.cell.table_id, h.cell.line, h.cell.column): h for h in hits}
         lexical = {key: h.score for key, h in found.items()}
         if semantic is None or meaning is None:
-            return list(found.values())
+            return hits
         for unit, _ in semantic.search(meaning, ROW, files, k=SEMANTIC_ROWS):
             table, cells = self._row_cells(unit.table_id, unit.row)
             for cell in cells:
-                if cell.empty or years and not any(TableStore._year_matches(cell, int(y)) for y in years):
+                if years and not any(TableStore._year_matches(cell, int(y)) for y in years):
                     continue
                 found.setdefault((cell.table_id, cell.line, cell.column), CellHit(
                     cell=cell, table=table, info=self.index.documents.get(cell.file) or self.tables.infos[cell.file],
@@ -169,8 +177,8 @@ class Finder:
 
     def _whole_column(self, hit: CellHit) -> list[CellHit]:
         """Every row of the best cell's table in that cell's column ("vilka krav gäller 2028?")."""
-        _, cells = self.tables.table(hit.cell.table_id)
-        same = [c for c in cells if c.column == hit.cell.column and not c.empty][:WHOLE_COLUMN_LIMIT]
+        _, cells = self.table_cells[hit.cell.table_id]
+        same = [c for c in cells if c.column == hit.cell.column][:WHOLE_COLUMN_LIMIT]
         return [replace(hit, cell=c) for c in same] if len(same) > 1 else [hit]
 
     def full_year_values(self, cells: list[Evidence]) -> list[Evidence]:
@@ -184,8 +192,8 @@ class Finder:
             for document, info in self.index.documents.items():
                 if info.kind == "interim_report":
                     continue
-                hits = [h for h in self.tables.lookup(measure, year=year, document=document, limit=10)
-                        if h.cell.column_kind in ("bokslut", "utfall") and h.score >= STRONG_MATCH and not h.cell.empty]
+                hits = [h for h in self._lookup_values(measure, year=year, document=document, limit=10)
+                        if h.cell.column_kind in ("bokslut", "utfall") and h.score >= STRONG_MATCH]
                 found += hits[:1]
         return cell_evidence(found, self.lines)
 
@@ -200,7 +208,7 @@ class Finder:
         found = []
         for table_id, row in self.same_measure.get((best.cell.table_id, best.cell.row), ()):
             table, row_cells = self._row_cells(table_id, row)
-            same_year = [c for c in row_cells if c.year in wanted and c.file not in have and not c.empty]
+            same_year = [c for c in row_cells if c.year in wanted and c.file not in have]
             for cell in same_year[:OTHER_DOCUMENT_VALUES]:
                 found.append(CellHit(cell=cell, table=table, info=self.index.documents[cell.file], score=best.score))
         return cell_evidence(found, self.lines)

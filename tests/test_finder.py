@@ -66,8 +66,8 @@ def test_an_empty_cell_is_no_candidate_for_an_answer():
     table = Table("a:t1", "a.txt", "Bolagen", (), "mnkr", 1, 5)
     hits = [CellHit(_cell(v, c), table, None, 0.9) for v, c in (("*", "Plan 2025"), ("-", "Plan 2026"),
                                                                  ("12,4", "Utfall 2023"))]
-    finder = SimpleNamespace(index=SimpleNamespace(semantic=None))
-    kept = Finder._scored_cells(finder, hits, None, [], None, set(), set())
+    finder = SimpleNamespace(tables=SimpleNamespace(lookup=lambda measure, **filters: hits))
+    kept = Finder._lookup_values(finder, "Driftsbidrag")
     assert [h.cell.value_text for h in kept] == ["12,4"]
 
 
