@@ -32,11 +32,13 @@ from .generation import MAX_LLM_EVIDENCE, PASSED, VerifiedRelease, by_document, 
 from .glossary import swedish_terms
 from .index import Index, IndexError_, live_build
 from .llm import LLM, LLMUnavailable, LocalModelServer, make_llm
-from .question import (QuestionAnalysis, analyse, asks_change, asks_full_year, clean_question, expected_answer,
+from .question import (QuestionAnalysis, analyse, asks_change, asks_full_year, clean_question, detect_language,
+                       expected_answer,
                        input_problem, is_list_question, values_in)
 from .records import Answer, Decision, Draft
 from .retrieval import RetrievalParams, retrieve
 from .settings import Settings
+from .spelling import Speller
 from .synonyms import SYNONYMS_FILE, Synonyms, SynonymsError
 from .vectorstore import VectorStoreError
 
@@ -66,8 +68,9 @@ class StreamEvent:
 class _Work:
     """One question on its way through the stages: what the final answer is built from."""
 
-    question: str
+    question: str  # as read: misspelt words of the documents corrected (spelling.py)
     started: float
+    asked: str = ""  # as the user wrote it
     rewrite: Rewrite | None = None
     analysis: QuestionAnalysis | None = None
     contexts: list | None = None
@@ -105,6 +108,7 @@ class Assistant:
     def _use(self, index: Index) -> None:
         self.index = index
         self.finder = Finder(index)
+        self.speller = Speller.from_texts((c.text for c in index.chunks.values()), self.synonyms.stems())
         self.finder.signal_log = self._signal_log
 
     @property
@@ -150,7 +154,8 @@ class Assistant:
 
     def ask_stream(self, question: str, history: list[dict[str, str]] | None = None,
                    documents: list[str] | None = None, mode: str | None = None) -> Iterator[StreamEvent]:
-        work = _Work(clean_question(question), time.perf_counter())
+        asked = clean_question(question)
+        work = _Work(self._read(asked), time.perf_counter(), asked)
         problem = input_problem(work.question, self.settings.max_question_chars)
         if problem:
             yield StreamEvent("final", answer=Answer(work.question, problem, refused=True, mode="input",
@@ -164,10 +169,15 @@ class Assistant:
             return
         yield from self._generated(work, draft, mode)
 
+    def _read(self, question: str) -> str:
+        """The question with the documents' spelling of its misspelt words; English is left as it is."""
+        return self.speller.correct(question) if detect_language(question) == "sv" else question
+
     def _extractive_draft(self, work: _Work, history: list[dict[str, str]], documents: list[str] | None) -> Draft:
         """The extractive answer of the question's likelier reading in its conversation (one, unless
         it may or may not continue the last turn: `conversation.readings`)."""
-        history = bounded_history(history, self.settings.history_turns)
+        history = [{**turn, "content": self._read(turn.get("content") or "")} if turn.get("role") == "user" else turn
+                   for turn in bounded_history(history, self.settings.history_turns)]
         options = readings(work.question, history, self.finder.names)
         if len(options) == 1:
             return self._draft_for(work, options[0], documents)
@@ -262,7 +272,7 @@ class Assistant:
         if d.refused and used:
             text = text + "\n" + prompts.NEAREST[lang] + " " + " ".join(f"[{n}]" for n in range(1, len(used) + 1))
         work.timings["total_s"] = time.perf_counter() - work.started
-        return Answer(question=work.question, text=text, refused=d.refused, mode=used_mode, analysis=work.analysis,
+        return Answer(question=work.asked or work.question, text=text, refused=d.refused, mode=used_mode, analysis=work.analysis,
                       citations=[e.citation(n) for n, e in enumerate(used, start=1)], contexts=work.contexts,
                       cells=[e.cell for e in used if e.cell is not None], standalone_question=work.rewrite.text,
                       verification=d.verification, notice=d.notice, timings=work.timings, decision=work.decision)

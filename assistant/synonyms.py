@@ -67,6 +67,10 @@ class Synonyms:
                 found.setdefault(at, term)
         return list(dict.fromkeys(found[i] for i in sorted(found)))
 
+    def stems(self) -> set[str]:
+        """The stems of every everyday and English word the map lists: words a user may write."""
+        return {stem for variant, _ in self.variants for stem in variant}
+
     def expand(self, text: str) -> str:
         """`text` with the documents' terms for its words added, for searching."""
         terms = [t for t in self.terms_for(text) if t.lower() not in text.lower()]
