@@ -24,8 +24,15 @@ def _kind_label(info, lang: str) -> str:
 
 def _row_values(evs: list[Evidence], used: list[Evidence], lang: str) -> str:
     """One measure's values side by side, oldest first: "Sjukfrånvaro: 5,4 % (Utfall 2023), 5 % (Mål 2025)"."""
-    values = []
+    values, said = [], set()
     for ev in sorted(evs, key=lambda e: e.cell.year or FUTURE):  # stable: one year's columns keep their order
+        # the same figure of the same kind and year in a second table of the document says nothing new
+        # ("Skatteintäkter 1 444 mnkr" in the report's result and financing tables)
+        if ev.cell.value is not None:
+            same = (ev.cell.value, ev.cell.year, ev.cell.column_kind)
+            if same in said:
+                continue
+            said.add(same)
         used.append(ev)
         value = format_cell_value(ev.cell)
         if ev.cell.uncertain:

@@ -149,7 +149,7 @@ def _years_in(evidence: list[Evidence]) -> set[str]:
 def _nearest_year(asked: tuple[str, ...], found: set[str]) -> str:
     if not found:
         return ""
-    return min(found, key=lambda y: min(abs(int(y) - int(a)) for a in asked))
+    return min(found, key=lambda y: (min(abs(int(y) - int(a)) for a in asked), y))  # a tie: the earlier year
 
 
 def choose_sentences(sentences: list[Evidence], named: list[str]) -> list[Evidence]:

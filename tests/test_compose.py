@@ -84,3 +84,20 @@ def test_a_change_is_computed_between_outcomes_not_from_an_outcome_to_a_target()
     with_later_outcome = outcome_and_target + [_dated(PROGRAMME, "Utfall 2022", "60", 60.0, 2022, 3, kind="utfall")]
     assert change_line(compose_table_answer(with_later_outcome, "sv"), "sv").startswith(
         "Förändring från Bokslut 2019 till Utfall 2022: 60 − 63 = −3 procentenheter")
+
+
+def test_the_same_figure_of_the_same_kind_and_year_in_two_tables_is_said_once():
+    draft = compose_table_answer([_dated(INTERIM_2024, "Utfall jan-mar 2023", "6,0", 6.0, 2023, 3, kind="utfall"),
+                                  _dated(INTERIM_2024, "Periodens utfall 2023", "6,0", 6.0, 2023, 40, kind="utfall"),
+                                  _dated(INTERIM_2024, "Mål 2023", "6,0", 6.0, 2023, 3, kind="mål")], "sv")
+    assert draft.text.count("6,0 procent") == 2  # the outcome once, and the target beside it
+    assert [e.line_start for e in draft.evidence] == [3, 3]
+    assert "(Mål 2023, jämförelseperiod) [2]" in draft.text
+
+
+def test_text_cells_of_one_row_are_all_kept():
+    def text_cell(column, text):
+        cell = Cell("t", PROGRAMME.file, 5, "Ta fram en strategi", column, text, None)
+        return Evidence(text, PROGRAMME, "", 5, 5, None, 0.9, cell=cell)
+    draft = compose_table_answer([text_cell("Ansvarig nämnd", "RUN"), text_cell("Tidplan", "2025-2026")], "sv")
+    assert "RUN (Ansvarig nämnd) [1], 2025-2026 (Tidplan) [2]" in draft.text

@@ -49,6 +49,7 @@ def test_the_years_of_evidence_come_from_text_heading_document_and_cells():
     # a period speaks of every year in it: a question about 2026 is not refused for a "2025–2027" plan
     assert _years_in([_sentence("Planen för 2025–27 och perioden 2024-2028.")]) == {str(y) for y in range(2024, 2029)}
     assert _nearest_year(("2025",), {"2022", "2026"}) == "2026" and _nearest_year(("2025",), set()) == ""
+    assert all(_nearest_year(("2023",), found) == "2022" for found in ({"2022", "2024"}, {"2024", "2022"}))
 
 
 class _Scorer:
