@@ -1,6 +1,6 @@
 """The decision's rules over hand-made evidence (fast, no index)."""
 
-from assistant.decision import Found, Turn, _nearest_year, _years_in, decide
+from assistant.decision import Found, Turn, _nearest_year, _years_in, choose_sentences, decide
 from assistant.lexical import SwedishTokenizer
 from assistant.records import Cell, DocumentInfo, Evidence
 
@@ -206,3 +206,12 @@ def test_a_table_read_as_prose_is_cut_at_its_rows():
     assert decision.steps == ("shortened",) and "fram till 2030 2021 HSN [1]" in draft.text  # the row with its cells
     assert "Hemmonitorering" not in draft.text and "palliativa" not in draft.text
     assert (draft.evidence[0].line_start, draft.evidence[0].line_end) == (23, 24)
+
+
+def test_the_best_sentence_answers_alone_unless_the_question_names_other_documents():
+    other = DocumentInfo(file="d.txt", source_file="d.txt", cite="Delårsrapport", title="D", kind="interim_report",
+                         kind_label="delårsrapport")
+    best = _sentence("Sjukfrånvaron ska vara högst 4,5 procent.", 0.60)
+    close = Evidence("Sjukfrånvaron var 5,5 procent.", other, "Medarbetare", 40, 40, None, 0.59)
+    assert choose_sentences([best, close], []) == [best]  # nearly as likely, but another passage
+    assert choose_sentences([best, close], ["h.txt", "d.txt"]) == [best, close]  # a comparison names both
