@@ -16,7 +16,8 @@ Steps: complement (the second part of a two-part question from another sentence)
 (a table row read as prose given as its values), other_documents (a table value asked for without
 naming a document: the same measure's values for that year in the other documents), items_beside_row (a list question: the lines by
 the row, not its values), rows_left_for_time (a "när?" question: the running text, not a row's Tidplan),
-shortened (a long quote cut to its piece nearest the question in meaning), change (a question about a
+year_forecast (an interim report's part-year outcome of the year asked, with its forecast for the
+whole year), shortened (a long quote cut to its piece nearest the question in meaning), change (a question about a
 change gets it computed from two cited values of one measure).
 """
 
@@ -101,6 +102,9 @@ def decide(finder: Finder, turn: Turn, found: Found) -> tuple[Draft, Decision]:
     with_others = _with_other_documents(finder, draft, turn)
     if with_others is not draft:
         draft, steps = with_others, steps + ["other_documents"]
+    forecasts = _with_year_forecasts(finder, draft, turn)
+    if forecasts is not draft:
+        draft, steps = forecasts, steps + ["year_forecast"]
     shortened = _shortened(finder, draft, turn, found.nearness)
     if shortened is not draft:
         draft, steps = shortened, steps + ["shortened"]
@@ -236,6 +240,15 @@ def _with_other_documents(finder: Finder, draft: Draft, turn: Turn) -> Draft:
         return draft
     elsewhere = finder.same_measure_elsewhere(draft.evidence, turn.years)
     return compose_table_answer(draft.evidence + elsewhere, turn.lang) if elsewhere else draft
+
+
+def _with_year_forecasts(finder: Finder, draft: Draft, turn: Turn) -> Draft:
+    """An interim report's outcome for part of the year asked, with its forecast for the whole year
+    (`Finder.year_forecasts`)."""
+    if not turn.years or not draft.evidence or any(e.cell is None for e in draft.evidence):
+        return draft
+    forecasts = finder.year_forecasts(draft.evidence, turn.years)
+    return compose_table_answer(draft.evidence + forecasts, turn.lang) if forecasts else draft
 
 
 def _rows_as_values(finder: Finder, draft: Draft, meaning, lang: str, wants_items: bool,

@@ -43,6 +43,11 @@ WHOLE_COLUMN_LIMIT = 12
 # "Kulturnämnd – Resultat per nämnd" is not). Fitted on the documents, not on questions.
 SAME_MEASURE_COSINE = 0.95
 OTHER_DOCUMENT_VALUES = 2  # per other document, the values of the year(s) asked
+# An interim report's part-year outcome is the same measure as another table's row that gives the same
+# figure only when the figure is this large: among the report's 43 outcomes of 2024 with a forecast so
+# found, the ones under 100 (0, 4, 12) were matched to unrelated rows ("Övriga balanskravsjusteringar
+# 0" to "Övriga investeringar"), none from 100 up (read off delarsrapport-mars-2024, 2026-12-03).
+FORECAST_MATCH_MIN = 100
 LIST_BONUS = 0.1  # a list question: a sentence that introduces a list with its items
 LIST_CANDIDATES = 5
 
@@ -196,6 +201,44 @@ class Finder:
                         if h.cell.column_kind in ("bokslut", "utfall") and h.score >= STRONG_MATCH]
                 found += hits[:1]
         return cell_evidence(found, self.lines)
+
+    def year_forecasts(self, cells: list[Evidence], years: tuple[str, ...]) -> list[Evidence]:
+        """An interim report's part-year outcome of a year asked ("Skatteintäkter 1 477, Utfall jan-mar
+        2024") with the report's forecast for the whole year of the same measure (5 952, Prognos 2024):
+        a quarter is not a year. The forecast is in the value's own row, or in another table of the
+        report whose row gives the same part-year outcome (FORECAST_MATCH_MIN: a small figure such as
+        0 or 4 is shared by unrelated rows). A deviation column ("Prognos avvik 2024") is no forecast."""
+        asked = {int(y) for y in years}
+        have = {(c.cell.table_id, c.cell.row, c.cell.column) for c in cells if c.cell is not None}
+        found: list[CellHit] = []
+        for ev in cells:
+            cell = ev.cell
+            if (cell is None or ev.info.kind != "interim_report" or cell.year not in asked
+                    or cell.column_kind != "utfall" or cell.value is None):
+                continue
+            forecast = self._forecast(cell) or self._forecast_elsewhere(cell)
+            if forecast is not None and (forecast[1].table_id, forecast[1].row, forecast[1].column) not in have:
+                have.add((forecast[1].table_id, forecast[1].row, forecast[1].column))
+                found.append(CellHit(cell=forecast[1], table=forecast[0], info=ev.info, score=ev.score))
+        return cell_evidence(found, self.lines)
+
+    def _forecast(self, cell) -> tuple | None:
+        table, row_cells = self._row_cells(cell.table_id, cell.row)
+        forecast = next((c for c in row_cells if c.column_kind == "prognos" and c.year == cell.year
+                         and "avvik" not in c.column.lower()), None)
+        return (table, forecast) if forecast is not None else None
+
+    def _forecast_elsewhere(self, cell) -> tuple | None:
+        if abs(cell.value) < FORECAST_MATCH_MIN:
+            return None
+        for table_id, (table, table_cells) in self.table_cells.items():
+            if table.file != cell.file or table_id == cell.table_id:
+                continue
+            twin = next((c for c in table_cells if c.value == cell.value and c.year == cell.year
+                         and c.column_kind == "utfall"), None)
+            if twin is not None and (forecast := self._forecast(twin)) is not None:
+                return forecast
+        return None
 
     def same_measure_elsewhere(self, cells: list[Evidence], years: tuple[str, ...]) -> list[Evidence]:
         """The values other documents give for the measure of the best cell, for the years asked (or

@@ -71,6 +71,9 @@ class _SmallFinder:
     def same_measure_elsewhere(self, cells, years):
         return []  # no other document gives the measure
 
+    def year_forecasts(self, cells, years):
+        return []  # no interim report's forecast
+
 
 def _cell(column: str, text: str, value: float, year: int) -> Evidence:
     cell = Cell("t", "h.txt", 3, "Sjukfrånvaro", column, text, value, unit="procent", year=year)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from assistant.finder import SAME_MEASURE_COSINE, Finder, _same_measure
 from assistant.lexical import SwedishTokenizer
-from assistant.records import Cell, Table
+from assistant.records import Cell, DocumentInfo, Evidence, Table
 from assistant.semantic import ROW, SemanticIndex, Unit
 from assistant.tables import CellHit
 
@@ -93,3 +93,64 @@ def test_the_real_index_gives_no_empty_cell_as_a_value(assistant):
         vector = assistant.embedder.embed_queries([question])[0]
         values, _ = finder.cells(question, [cell.file], vector)
         assert values and not any(ev.cell.empty for ev in values), question
+
+
+def _report_finder(tables: dict) -> Finder:
+    """A finder over hand-made tables of an interim report (no index: the forecast reads only these)."""
+    finder = Finder.__new__(Finder)
+    finder.table_cells, finder.lines = tables, {}
+    return finder
+
+
+REPORT = DocumentInfo(file="r.txt", source_file="r.txt", cite="Delårsrapport mars 2024", title="Delårsrapport",
+                      kind="interim_report", kind_label="januari–mars 2024", period="januari–mars 2024")
+
+
+def _report_cell(table: str, line: int, row: str, column: str, value: float, kind: str) -> Cell:
+    year = int(column[-4:]) if column[-4:].isdigit() else None
+    return Cell(table, "r.txt", line, row, column, f"{value:g}", value, "mnkr", year, kind)
+
+
+def _part_year_value(cell: Cell, table: Table) -> Evidence:
+    return Evidence(cell.value_text, REPORT, table.caption, cell.line, cell.line, None, 0.9, cell=cell,
+                    caption=table.caption)
+
+
+def test_a_part_year_outcome_of_the_year_asked_gets_the_reports_forecast_for_the_whole_year():
+    results = Table("r:t1", "r.txt", "Resultat per nämnd", (), "mnkr", 1, 5)
+    financing = Table("r:t2", "r.txt", "Finansiering", (), "mnkr", 10, 15)
+    quarter = _report_cell("r:t1", 2, "Skatteintäkter", "Utfall jan-mar 2024", 1477, "utfall")
+    deviation = _report_cell("r:t1", 2, "Skatteintäkter", "Prognos avvik 2024", -7, "prognos")
+    twin = _report_cell("r:t2", 11, "Skatter", "Utfall jan-mars 2024", 1477, "utfall")
+    forecast = _report_cell("r:t2", 11, "Skatter", "Prognos 2024", 5952, "prognos")
+    small = _report_cell("r:t1", 3, "Övriga justeringar", "Utfall jan-mar 2024", 4, "utfall")
+    unrelated = _report_cell("r:t2", 12, "Informationsteknik", "Utfall jan-mars 2024", 4, "utfall")
+    unrelated_forecast = _report_cell("r:t2", 12, "Informationsteknik", "Prognos 2024", 37, "prognos")
+    finder = _report_finder({"r:t1": (results, [quarter, deviation, small]),
+                             "r:t2": (financing, [twin, forecast, unrelated, unrelated_forecast])})
+    found = finder.year_forecasts([_part_year_value(quarter, results), _part_year_value(deviation, results)], ("2024",))
+    # the deviation from the forecast is no forecast; the financing table's row with the same outcome has one
+    assert [(ev.cell.row, ev.cell.column, ev.cell.value) for ev in found] == [("Skatter", "Prognos 2024", 5952)]
+    assert found[0].info is REPORT
+    # another year asked, or a figure small enough to be shared by chance: nothing is added
+    assert finder.year_forecasts([_part_year_value(quarter, results)], ("2023",)) == []
+    assert finder.year_forecasts([_part_year_value(small, results)], ("2024",)) == []
+    # a forecast in the value's own row is the one given
+    own = _report_cell("r:t1", 3, "Övriga justeringar", "Prognos 2024", 9, "prognos")
+    finder = _report_finder({"r:t1": (results, [small, own])})
+    assert [ev.cell.value for ev in finder.year_forecasts([_part_year_value(small, results)], ("2024",))] == [9]
+
+
+@pytest.mark.slow
+def test_the_real_interim_reports_tax_revenue_for_the_first_quarter_gets_its_forecast_for_2024(assistant):
+    finder = assistant.finder
+    quarter = [(table, c) for table, cells in finder.table_cells.values() for c in cells
+               if c.file.startswith("delarsrapport") and c.row == "Skatteintäkter" and c.year == 2024
+               and c.column_kind == "utfall"]
+    assert quarter
+    table, cell = quarter[0]
+    ev = _part_year_value(cell, table)
+    ev = Evidence(ev.text, assistant.index.documents[cell.file], ev.section, ev.line_start, ev.line_end, None,
+                  ev.score, cell=cell, caption=table.caption)
+    found = finder.year_forecasts([ev], ("2024",))
+    assert [(f.cell.column, f.cell.value_text) for f in found] == [("Prognos 2024", "5 952")]
