@@ -137,14 +137,18 @@ def _first_rule(turn: Turn, found: Found) -> tuple[Draft, Decision]:
 def _years_in(evidence: list[Evidence]) -> set[str]:
     """The years the evidence speaks of: in its text, heading and caption (a period "2025–2027" speaks
     of 2026 too), its document's title; a table value of a year speaks of its own year only (the
-    programme 2024–2028's "Mål 2028" is no value for 2026)."""
+    programme 2024–2028's "Mål 2028" is no value for 2026), and a table value of no year (a column
+    "Uppräkning") not of its document's title's years either: Budget 2021, plan 2022–2023's row of
+    prices for 2020 and 2021 gives no value for 2023 (tune: 2 unanswerable questions more refused,
+    none fewer answered; dev and rewrites unchanged, evals/out/exT against s14-final)."""
     years = set()
     for ev in evidence:
         own = YEAR.findall(f"{ev.cell.year or ''} {ev.cell.column}") if ev.cell is not None else []
         if own:
             years.update(own)
             continue
-        text = f"{ev.text} {ev.section} {ev.caption} {ev.info.title}"
+        title = ev.info.title if ev.cell is None else ""
+        text = f"{ev.text} {ev.section} {ev.caption} {title}"
         years.update(str(y) for y in period_years(text))
     return years
 

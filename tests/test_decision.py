@@ -1,5 +1,7 @@
 """The decision's rules over hand-made evidence (fast, no index)."""
 
+from dataclasses import replace
+
 from assistant.decision import Found, Turn, _nearest_year, _years_in, choose_sentences, decide
 from assistant.lexical import SwedishTokenizer
 from assistant.records import Cell, DocumentInfo, Evidence
@@ -46,6 +48,10 @@ def test_the_years_of_evidence_come_from_text_heading_document_and_cells():
     assert _years_in(evidence) == {"2023", "2026"}  # a value of a year speaks of that year, not its heading's
     no_year = Cell("t", "h.txt", 3, "Sjukfrånvaro", "Mål", "4,5", 4.5)
     assert _years_in([Evidence("4,5", INFO, "Tabell 2022", 3, 3, None, 1.0, cell=no_year)]) == {"2022"}
+    # a value of no year speaks of no year by its document's title; a sentence of that document does
+    budget = replace(INFO, title="Budget 2021, plan 2022–2023")
+    assert _years_in([Evidence("17", budget, "Tandvård", 3, 3, None, 1.0, cell=no_year)]) == set()
+    assert _years_in([Evidence("Ersättningen höjs.", budget, "Tandvård", 3, 3, None, 1.0)]) == {"2021", "2022", "2023"}
     # a period speaks of every year in it: a question about 2026 is not refused for a "2025–2027" plan
     assert _years_in([_sentence("Planen för 2025–27 och perioden 2024-2028.")]) == {str(y) for y in range(2024, 2029)}
     assert _nearest_year(("2025",), {"2022", "2026"}) == "2026" and _nearest_year(("2025",), set()) == ""
