@@ -216,10 +216,10 @@ class Finder:
             if (cell is None or ev.info.kind != "interim_report" or cell.year not in asked
                     or cell.column_kind != "utfall" or cell.value is None):
                 continue
-            forecast = self._forecast(cell) or self._forecast_elsewhere(cell)
-            if forecast is not None and (forecast[1].table_id, forecast[1].row, forecast[1].column) not in have:
-                have.add((forecast[1].table_id, forecast[1].row, forecast[1].column))
-                found.append(CellHit(cell=forecast[1], table=forecast[0], info=ev.info, score=ev.score))
+            table, forecast = self._forecast(cell) or self._forecast_elsewhere(cell) or (None, None)
+            if forecast is not None and (key := (forecast.table_id, forecast.row, forecast.column)) not in have:
+                have.add(key)
+                found.append(CellHit(cell=forecast, table=table, info=ev.info, score=ev.score))
         return cell_evidence(found, self.lines)
 
     def _forecast(self, cell) -> tuple | None:

@@ -149,8 +149,7 @@ def test_the_real_interim_reports_tax_revenue_for_the_first_quarter_gets_its_for
                and c.column_kind == "utfall"]
     assert quarter
     table, cell = quarter[0]
-    ev = _part_year_value(cell, table)
-    ev = Evidence(ev.text, assistant.index.documents[cell.file], ev.section, ev.line_start, ev.line_end, None,
-                  ev.score, cell=cell, caption=table.caption)
+    ev = Evidence(cell.value_text, assistant.index.documents[cell.file], table.caption, cell.line, cell.line, None,
+                  0.9, cell=cell, caption=table.caption)
     found = finder.year_forecasts([ev], ("2024",))
     assert [(f.cell.column, f.cell.value_text) for f in found] == [("Prognos 2024", "5 952")]
