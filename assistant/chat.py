@@ -227,7 +227,32 @@ class Assistant:
                     expected_answer(rewrite.focus) in ("time", "date"), asks_change(rewrite.focus))
         draft, work.decision = decide(self.finder, turn, Found(cells, other_kind, sentences, meaning,
                                                                self._nearness(meaning)))
+        if rewrite.context and not draft.refused and draft.evidence:
+            draft = self._not_repeated(work, turn, draft, Found(cells, other_kind, sentences, meaning,
+                                                                self._nearness(meaning)), given, bool(rewrite.background))
         return draft
+
+    def _not_repeated(self, work: _Work, turn: Turn, draft: Draft, found: Found, given, new_topic: bool) -> Draft:
+        """A follow-up asks for something new: an answer that only says again what the earlier answer
+        said is decided again without it. A follow-up with a topic of its own ("och bland allmänheten
+        då?") is not answered by the row the earlier answer's value came from, whatever its column."""
+        rows = {(e.cell.table_id, e.cell.row) for e in draft.evidence if e.cell is not None and given(e)}
+
+        def told(e):
+            return given(e) or new_topic and e.cell is not None and (e.cell.table_id, e.cell.row) in rows
+        if not all(map(told, draft.evidence)):
+            return draft
+        spans = [(e.info.file, e.line_start, e.line_end) for e in draft.evidence]
+
+        def fresh(e):
+            return not told(e) and not any(f == e.info.file and a <= e.line_end and e.line_start <= b
+                                           for f, a, b in spans)
+        again, decision = decide(self.finder, turn, replace(found, cells=[c for c in found.cells if fresh(c)],
+                                                            sentences=[s for s in found.sentences if fresh(s)]))
+        if again.refused:
+            return draft
+        work.decision = replace(decision, steps=("not_repeated",) + decision.steps)
+        return again
 
     def _nearness(self, meaning):
         """Cosines of some texts (the pieces of a long quote) with the question's vector."""

@@ -410,3 +410,14 @@ def test_a_follow_up_reads_the_topic_from_the_assistants_own_earlier_answer(assi
     answer = assistant.ask(follow_up, history)
     assert not answer.refused and "274" in answer.text
     assert "uthämtade" not in answer.standalone_question  # the earlier answer's words are read, not asked
+
+
+def test_a_follow_up_on_a_new_item_is_not_answered_by_the_row_just_given(assistant):
+    first = "Hur många kunder vet hur de kan åka kollektivt enligt delårsrapporten?"
+    earlier = assistant.ask(first)
+    assert "Kunder - För de flesta" in earlier.text and "84" in earlier.text
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": earlier.text}]
+    answer = assistant.ask("och bland allmänheten?", history)
+    assert not answer.refused
+    assert "Kunder - För de flesta" not in answer.text  # the row the earlier answer came from
+    assert "not_repeated" in answer.decision.steps
