@@ -168,14 +168,18 @@ def _with_following_items(sentence: str, last: int, following: list[tuple[str, i
 
 def logical_lines(lines: Mapping[tuple[str, int], str], file: str, first: int, last: int) -> list[str]:
     """The source lines of a span with wrapped lines joined: a line continues when the next
-    non-empty line starts in lower case ("Ca 140 personer" / "har sökt …"). Lines that each start
-    with a capital are separate items, like the rows of an indicator list."""
+    non-empty line starts in lower case ("Ca 140 personer" / "har sökt …"), or with a number after a
+    line that ends in a word in lower case ("… och med" / "81,6 procents svarsfrekvens": tune +1, dev
+    and rewrites unchanged, evals/out/lines2; after any other line a number stays apart, as a table
+    row's values after its label do: joining those answered an unanswerable rewrite). Lines that each
+    start with a capital are separate items, like the rows of an indicator list."""
     joined: list[str] = []
     for no in range(first, last + 1):
         text = (lines.get((file, no)) or "").strip()
         if not text:
             continue
-        if joined and (text[0].islower() or joined[-1].endswith((",", "-", "–", "och"))):
+        if joined and (text[0].islower() or joined[-1].endswith((",", "-", "–", "och"))
+                       or text[0].isdigit() and joined[-1][-1].islower()):
             joined[-1] += " " + text
         else:
             joined.append(text)

@@ -80,6 +80,14 @@ def test_wrapped_lines_join_but_list_rows_stay_apart():
     assert expected_answer("Vad blev utfallet för antalet recept?") == "amount"
 
 
+def test_a_wrapped_line_that_starts_with_a_number_continues_its_sentence_but_not_a_row_label():
+    lines = {("a.txt", 1): "Vårens pulsmätning visar ett resultat med", ("a.txt", 2): "",
+             ("a.txt", 3): "81,6 procents svarsfrekvens.",
+             ("a.txt", 4): "Kunder - Avgångstiderna passar mina behov*", ("a.txt", 5): "57 % 62 %"}
+    assert logical_lines(lines, "a.txt", 1, 5) == ["Vårens pulsmätning visar ett resultat med 81,6 procents svarsfrekvens.",
+                                                    "Kunder - Avgångstiderna passar mina behov*", "57 % 62 %"]
+
+
 def test_descriptors_are_not_amounts():
     for descriptor in ("Påverkbar slutenvård, antal/100 000 inv.", "Invånare 65+ i hemtjänst", "Invånare 16-84 år",
                        "Elever i åk 9", "Utfall 2023"):
