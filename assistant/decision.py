@@ -3,7 +3,8 @@ the question analysis and the evidence found. The rule that decided and the sign
 recorded in `Answer.decision`, and the evaluation report counts them.
 
 Rules, in order (the first that applies decides; the steps after it refine an answer):
-  table_value       the best table value is likely enough (calibrated cell model)
+  table_value       the best table value is likely enough (calibrated cell model); a comparison naming
+                    two documents gets the same measure's values in the other one, else its best sentence
   sentence          the best sentence is likely enough (calibrated sentence model)
   refused_unlikely  neither is: nothing found answers the question
   refused_name      a place or body the question names is in none of the evidence
@@ -75,7 +76,7 @@ class Found:
 
 
 def decide(finder: Finder, turn: Turn, found: Found) -> tuple[Draft, Decision]:
-    draft, decision = _first_rule(turn, found)
+    draft, decision = _first_rule(finder, turn, found)
     if draft.refused:
         return draft, decision
     spoken_of = _years_in(draft.evidence) if turn.years else set()
@@ -115,7 +116,7 @@ def decide(finder: Finder, turn: Turn, found: Found) -> tuple[Draft, Decision]:
     return draft, Decision(decision.rule, decision.signals, tuple(steps))
 
 
-def _first_rule(turn: Turn, found: Found) -> tuple[Draft, Decision]:
+def _first_rule(finder: Finder, turn: Turn, found: Found) -> tuple[Draft, Decision]:
     cells, sentences = found.cells, found.sentences
     signals = {"cell_p": round(cells[0].score, 4) if cells else None,
                "sentence_p": round(sentences[0].score, 4) if sentences else None}
@@ -123,6 +124,13 @@ def _first_rule(turn: Turn, found: Found) -> tuple[Draft, Decision]:
         draft = compose_table_answer(cells, turn.lang)
         # a comparison: documents named in the question but without a table value speak in sentences
         have = {c.info.file for c in cells}
+        # the same measure's values in a named document the table lookup did not reach
+        linked = [c for c in finder.same_measure_elsewhere(cells, turn.years)
+                  if c.info.file in turn.named and c.info.file not in have] if len(turn.named) > 1 else []
+        if linked:
+            cells = cells + linked
+            draft = compose_table_answer(cells, turn.lang)
+            have |= {c.info.file for c in linked}
         others = [next((s for s in sentences if s.info.file == f), None) for f in turn.named if f not in have]
         others = [s for s in others if s is not None and s.score >= calibration.SENTENCE_ANSWER_P]
         if others:

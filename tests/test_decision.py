@@ -124,6 +124,17 @@ def test_a_value_is_given_with_the_same_measures_value_in_another_document_unles
     assert "other_documents" not in decision.steps and "5,4" not in draft.text
 
 
+def test_a_comparison_of_two_named_documents_gives_the_same_measures_value_in_the_other_not_a_quote():
+    cells = [_cell("Utfall 2023", "6 %", 6.0, 2023)]
+    both = Turn("Sjukfrånvaron 2023 i programmet jämfört med budgetförslaget?", "x", "x", "sv", ("h.txt", "b.txt"),
+                False, ("2023",))
+    quote = Evidence("Mätetal Bokslut 2023 Sjukfrånvaro % 5,4 % 5 %", OTHER, "Mål", 7, 7, None, 0.9)
+    draft, decision = decide(_FinderWithOtherDocument(), both, Found(cells, [], [quote], None))
+    assert decision.rule == "table_value" and len(draft.evidence) == 2
+    assert "Budgetförslag 2025–27" in draft.text and "5,4 % procent (Bokslut 2023)" in draft.text
+    assert "Mätetal" not in draft.text  # the value, not the table pasted as prose
+
+
 class _FinderWithRowInProse(_SmallFinder):
     def row_read_as_prose(self, sentence, meaning):
         return [_cell("Mål 2028", "4,5 %", 4.5, 2028), _cell("Nuläge 2022", "6,2 %", 6.2, 2022)]
