@@ -92,14 +92,26 @@ def states(kind: str, text: str) -> bool:
     return True
 
 
+MIN_NAME_LETTERS = 4  # in shorter names one letter makes another name
+
+
 def names_missing(names: set[str], evidence: list[Evidence], tokenizer: SwedishTokenizer) -> set[str]:
     """The names of the question (places, bodies) that no piece of the evidence or its document mentions."""
-    said = set()
+    said, said_words = set(), set()
     for ev in evidence:
         info = ev.info
         for text in (ev.text, ev.section, ev.caption, info.title, info.cite, info.author, *info.aliases):
             said.update(tokenizer.tokens(text or ""))
-    return {n for n in names if not set(tokenizer.tokens(n)) <= said}
+            said_words.update(words(text or ""))
+    return {n for n in names if not set(tokenizer.tokens(n)) <= said and not _spelt_otherwise(n.lower(), said_words)}
+
+
+def _spelt_otherwise(name: str, said_words: set[str]) -> bool:
+    """A name the evidence spells with one letter changed: "Belt" in an English question is the
+    documents' "Bält" (Fehmarn Bält), as a typo is the name it misspells."""
+    if len(name) < MIN_NAME_LETTERS:
+        return False
+    return any(len(w) == len(name) and sum(a != b for a, b in zip(w, name)) <= 1 for w in said_words)
 
 
 def prefer_answer_type(question: str, sentences: list[Evidence], ratio: float = 0.7, near: int = 2) -> list[Evidence]:

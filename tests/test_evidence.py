@@ -52,6 +52,9 @@ def test_names_in_the_question_must_be_in_the_evidence():
     assert names_missing({"Skånes"}, evidence, tokenizer) == {"Skånes"}
     assert names_missing(names_in("Hur många AT-läkare anställdes i Växjö?"),
                          [_evidence("I Växjö anställdes 20 AT-läkare.")], tokenizer) == set()
+    tunnel = [_evidence("Fehmarn Bält-tunneln förväntas vara klar 2029.")]
+    assert names_missing({"Fehmarn", "Belt"}, tunnel, tokenizer) == set()  # one letter spelt otherwise
+    assert names_missing({"Malmö"}, [_evidence("Möte i Malung om trafiken.")], tokenizer) == {"Malmö"}
 
 
 def test_a_sentence_stating_what_is_asked_comes_first_among_close_ones():
