@@ -13,8 +13,7 @@ Rules, in order (the first that applies decides; the steps after it refine an an
   refused_kind      the question asks for a kind of value (an outcome) the matching table rows lack
   refused_year      the year asked is in none of the evidence (its text, heading, document or cells), or
                     in none of the values of the table row a sentence turns out to be (rows_as_values)
-Steps: asked_beside (a sentence answer to "hur mycket?" whose only number is a date, with the next
-sentence of its paragraph that states the amount), complement (the second part of a two-part question from another sentence), rows_as_values
+Steps: complement (the second part of a two-part question from another sentence), rows_as_values
 (a table row read as prose given as its values), other_documents (a table value asked for without
 naming a document: the same measure's values for that year in the other documents), items_beside_row (a list question: the lines by
 the row, not its values), rows_left_for_time (a "när?" question: the running text, not a row's Tidplan),
@@ -30,7 +29,7 @@ from typing import Callable, Sequence
 
 from . import calibration
 from .compose import change_line, combine, compose_sentence_answer, compose_table_answer, refusal, year_refusal
-from .evidence import (LONG_PIECE_CHARS, joined_short, lines_of, list_items, logical_lines, names_missing, pieces, without_dates,
+from .evidence import (LONG_PIECE_CHARS, joined_short, lines_of, list_items, logical_lines, names_missing, pieces,
                        states, states_amount)
 from .finder import Finder
 from .question import asks_two_things, detect_language, expected_answer, is_list_question, names_in
@@ -45,9 +44,6 @@ RULES = ("input", "table_value", "sentence", "refused_unlikely", "refused_name",
 COMPLEMENT_MIN_GAIN = 0.15
 COMPLEMENT_MIN_RATIO = 0.5
 COMPLEMENT_CANDIDATES = 10
-# The next sentence read with an answer lacking the amount asked must be this likely relative to it:
-# not fitted (tune: the one answer it changed, ub031, had 0.44; dev and rewrites unchanged, evals/out/beside2).
-ASKED_BESIDE_RATIO = 0.3
 BESIDE_LINES = 3  # a sentence within this many lines of the answer's is read with it
 # A quote longer than this is cut to its piece nearest the question: an answer is read in a sentence
 # or two, and "Enligt <dokument> (<slag>):" before the quote takes a hundred characters more.
@@ -83,9 +79,6 @@ def decide(finder: Finder, turn: Turn, found: Found) -> tuple[Draft, Decision]:
     draft, decision = _first_rule(finder, turn, found)
     if draft.refused:
         return draft, decision
-    stated = _with_what_is_asked_beside(finder, turn, found.sentences, draft) if decision.rule == "sentence" else draft
-    pre_steps = ["asked_beside"] if stated is not draft else []
-    draft = stated
     spoken_of = _years_in(draft.evidence) if turn.years else set()
     if turn.years and not spoken_of & set(turn.years):
         nearest = _nearest_year(turn.years, spoken_of)
@@ -94,7 +87,7 @@ def decide(finder: Finder, turn: Turn, found: Found) -> tuple[Draft, Decision]:
     if refused:
         nearest = draft.evidence[:3] if refused != "refused_kind" else found.other_kind
         return refusal(nearest, turn.lang), Decision(refused, decision.signals)
-    steps = list(pre_steps)
+    steps = []
     completed = _with_complement(finder, turn.focus_without_names, draft, found.sentences, turn.lang)
     if completed is not draft:
         draft, steps = completed, steps + ["complement"]
@@ -200,24 +193,6 @@ def _misses(finder: Finder, question: str, draft: Draft) -> str:
     if kind == "date" and not any(states(kind, e.text) for e in draft.evidence):
         return "refused_date"
     return ""
-
-
-def _with_what_is_asked_beside(finder: Finder, turn: Turn, sentences: list[Evidence], draft: Draft) -> Draft:
-    """A sentence about what is asked that does not state the kind of answer asked for (an amount)
-    is read with the next sentence of its paragraph when that one does: "HSN beslutade den 4 oktober
-    2023 om ett åtgärdsprogram …" / "Åtgärdsprogrammet … bedöms sänka kostnaderna med 119 mnkr"."""
-    if expected_answer(turn.focus) != "amount":
-        return draft
-    best = draft.evidence[0]
-    if states_amount(without_dates(best.text)):
-        return draft
-    beside = [s for s in sentences if s.info.file == best.info.file and s.cell is None and s.section == best.section
-              and s.line_start > best.line_start and s.line_start - best.line_end <= BESIDE_LINES
-              and s.score >= ASKED_BESIDE_RATIO * best.score
-              and _states_amount_about(finder, turn.focus, s)]
-    if not beside:
-        return draft
-    return compose_sentence_answer([best, beside[0]] + draft.evidence[1:], turn.lang)
 
 
 def _states_amount_about(finder: Finder, question: str, ev: Evidence) -> bool:

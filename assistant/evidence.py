@@ -79,11 +79,6 @@ def states_amount(text: str) -> bool:
     return bool(NUMBER.search(_DESCRIPTOR_NUMBER.sub(" ", YEAR.sub("", text))))
 
 
-def without_dates(text: str) -> str:
-    """"den 4 oktober 2023" states a date, not an amount."""
-    return _FULL_DATE.sub(" ", text)
-
-
 def states(kind: str, text: str) -> bool:
     """Whether a piece of evidence can answer a question of that kind."""
     if kind == "who":

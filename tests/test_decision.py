@@ -235,15 +235,3 @@ def test_the_best_sentence_answers_alone_unless_the_question_names_other_documen
     close = Evidence("Sjukfrånvaron var 5,5 procent.", other, "Medarbetare", 40, 40, None, 0.59)
     assert choose_sentences([best, close], []) == [best]  # nearly as likely, but another passage
     assert choose_sentences([best, close], ["h.txt", "d.txt"]) == [best, close]  # a comparison names both
-
-
-def test_a_sentence_whose_only_number_is_a_date_is_read_with_the_next_one_stating_the_amount():
-    decided = Evidence("Nämnden beslutade den 4 oktober 2023 om ett åtgärdsprogram för en ekonomi i balans.", INFO,
-                       "Ekonomi", 10, 11, None, 0.30)
-    amount = Evidence("Åtgärdsprogrammet bedöms sänka kostnaderna med 119 mnkr över perioden.", INFO, "Ekonomi",
-                      11, 12, None, 0.13)
-    elsewhere = Evidence("Kostnaderna ökade med 40 mnkr.", INFO, "Ekonomi", 80, 80, None, 0.2)
-    turn = _turn("Hur mycket ska åtgärdsprogrammet ge?")
-    draft, decision = decide(_SmallFinder(), turn, Found([], [], [decided, elsewhere, amount], None))
-    assert decision.rule == "sentence" and decision.steps[:1] == ("asked_beside",)
-    assert draft.evidence[:2] == [decided, amount] and "119 mnkr" in draft.text and "40 mnkr" not in draft.text
