@@ -225,11 +225,10 @@ class Assistant:
         turn = Turn(work.question, rewrite.focus, focus, analysis.lang, tuple(files or []),
                     is_list_question(work.question) or wants_names, analysis.years,
                     expected_answer(rewrite.focus) in ("time", "date"), asks_change(rewrite.focus))
-        draft, work.decision = decide(self.finder, turn, Found(cells, other_kind, sentences, meaning,
-                                                               self._nearness(meaning)))
+        found = Found(cells, other_kind, sentences, meaning, self._nearness(meaning))
+        draft, work.decision = decide(self.finder, turn, found)
         if rewrite.context and not draft.refused and draft.evidence:
-            draft = self._not_repeated(work, turn, draft, Found(cells, other_kind, sentences, meaning,
-                                                                self._nearness(meaning)), given, bool(rewrite.background))
+            draft = self._not_repeated(work, turn, draft, found, given, bool(rewrite.background))
         return draft
 
     def _not_repeated(self, work: _Work, turn: Turn, draft: Draft, found: Found, given, new_topic: bool) -> Draft:

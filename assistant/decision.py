@@ -121,16 +121,14 @@ def _first_rule(finder: Finder, turn: Turn, found: Found) -> tuple[Draft, Decisi
     signals = {"cell_p": round(cells[0].score, 4) if cells else None,
                "sentence_p": round(sentences[0].score, 4) if sentences else None}
     if cells and cells[0].score >= calibration.CELL_ANSWER_P:
-        draft = compose_table_answer(cells, turn.lang)
-        # a comparison: documents named in the question but without a table value speak in sentences
+        # a comparison: a named document the table lookup did not reach gives the same measure's values
+        # (rows linked at ingest), else it speaks in sentences
         have = {c.info.file for c in cells}
-        # the same measure's values in a named document the table lookup did not reach
-        linked = [c for c in finder.same_measure_elsewhere(cells, turn.years)
-                  if c.info.file in turn.named and c.info.file not in have] if len(turn.named) > 1 else []
-        if linked:
-            cells = cells + linked
-            draft = compose_table_answer(cells, turn.lang)
-            have |= {c.info.file for c in linked}
+        if len(turn.named) > 1:
+            cells = cells + [c for c in finder.same_measure_elsewhere(cells, turn.years)
+                             if c.info.file in turn.named and c.info.file not in have]
+            have = {c.info.file for c in cells}
+        draft = compose_table_answer(cells, turn.lang)
         others = [next((s for s in sentences if s.info.file == f), None) for f in turn.named if f not in have]
         others = [s for s in others if s is not None and s.score >= calibration.SENTENCE_ANSWER_P]
         if others:
