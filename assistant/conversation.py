@@ -21,7 +21,7 @@ from .citations import numbers_in
 from .document_names import DocumentNames
 from .lexical import STOPWORDS, words
 from .prompts import NEAREST, REFUSAL, REFUSAL_YEAR
-from .question import question_years
+from .question import asks_about_now, question_years
 from .text import CITATION_MARKER, YEAR
 
 # "o" is how "och" is typed in a chat ("o 2027 då?")
@@ -175,6 +175,7 @@ def in_frame(question: str, previous: str, names: DocumentNames | None = None, a
         text = base if not rest or adjusted else f"{base.rstrip(' ?')} – {rest}?"
         return Rewrite(text, text, context=answer)
     # a new topic in the frame of the earlier turn: "och sjukfrånvaron samma år?"
-    years = "" if new_years else " ".join(sorted(question_years(previous)))
+    # "hur mycket har de installerat redan?" after "… fram till 2028?" asks about now, not the target year
+    years = "" if new_years or asks_about_now(rest) else " ".join(sorted(question_years(previous)))
     focus = f"{rest} {years}".strip()
     return Rewrite(f"{focus}? ({previous.rstrip(' ?')})", focus, previous, answer)

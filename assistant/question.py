@@ -20,6 +20,7 @@ from . import prompts
 from .document_names import DocumentNames
 from .lexical import QUOTED_TERM, words
 from .tables import parse_number, requested_kinds
+from .tables.vocabulary import NOW_WORDS
 from .text import INVISIBLE_CHARS, NUMBER, YEAR, YEAR_RANGE, collapse_spaces
 
 # --- intake --------------------------------------------------------------------------------
@@ -116,6 +117,11 @@ def asks_two_things(question: str) -> bool:
 
 def asks_change(question: str) -> bool:
     return bool(_CHANGE_QUESTION.search(question))
+
+
+def asks_about_now(question: str) -> bool:
+    """"hur mycket har de redan?", "what is it today?": the situation now, not a year's target."""
+    return any(w in NOW_WORDS for w in words(question))
 
 
 def asks_full_year(question: str) -> bool:

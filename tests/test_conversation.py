@@ -79,3 +79,12 @@ def test_what_the_earlier_answer_gave_is_recognised_by_its_value_or_its_words_an
     assert not already_given("Utöka akutläkarorganisationen till 20 tjänster 2025 och 35 tjänster 2027. 8 Mkr",
                              None, posts)
     assert not already_given("Utöka akutläkarorganisationen till 20 tjänster 2025", None, "")
+
+
+def test_a_follow_up_about_now_does_not_inherit_the_earlier_target_year():
+    history = [{"role": "user", "content": "Hur mycket solceller ska regionen installera fram till 2028?"},
+               {"role": "assistant", "content": "640 kW (Mål 2028) [1]."}]
+    now = standalone_question("hur mycket har de installerat redan då?", history)
+    assert "2028" not in now.focus and "installerat" in now.focus
+    later = standalone_question("och solfångarna samma år?", history)
+    assert "2028" in later.focus  # a follow-up that does not ask about now keeps the earlier year

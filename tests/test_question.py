@@ -77,3 +77,11 @@ def test_a_question_about_a_change():
     from assistant.question import asks_change
     assert asks_change("Hur har sjukfrånvaron förändrats sedan 2022?") and asks_change("How much did costs increase?")
     assert not asks_change("Vad säger utvecklingsstrategin om skolan?")  # a document's name, not a change
+
+
+def test_what_has_been_reached_so_far_asks_for_an_outcome():
+    from assistant.question import asks_about_now
+    q = "hur mycket har de installerat redan?"
+    assert asks_about_now(q) and asks_about_now("How many are there today?")
+    assert analyse(q, q, q, ALIASES).kinds == ("bokslut", "utfall")
+    assert not asks_about_now("hur mycket ska de installera till 2028?")
