@@ -105,7 +105,7 @@ class Finder:
         same_value = [h for h in hits if h.cell.value is not None and abs(h.cell.value) in quoted]
         if same_value:  # "vilket år avser driftsramen på 5 853 mnkr?": the cell that holds that value
             hits = same_value
-        strong = [h for h in hits if h.score >= calibration.CELL_ANSWER_P]
+        strong = _could_be_given(hits)
         if kinds and strong and not any(h.cell.column_kind in kinds or not h.cell.column_kind for h in strong):
             # "vad blev utfallet?" is not answered by a target value; the measures that match well but
             # give only another kind are shown as the nearest passages of a refusal
@@ -396,6 +396,15 @@ def _document_frequency(index: Index) -> dict[str, int]:
         for token in set(index.bm25.tokenizer.tokens(chunk.text)):
             df[token] = df.get(token, 0) + 1
     return df
+
+
+def _could_be_given(hits: list[CellHit]) -> list[CellHit]:
+    """The hits likely enough to answer and near the best one: the kind of value asked for is judged
+    on these, so a weaker row's outcome does not make the best row's target an answer to "hur
+    punktlig var den faktiskt 2023?" (tune ud052; dev and test unchanged, evals/out/s16-kindnear)."""
+    strong = [h for h in hits if h.score >= calibration.CELL_ANSWER_P]
+    best = max((h.score for h in strong), default=0.0)
+    return [h for h in strong if h.score >= calibration.CELL_KEEP_RATIO * best]
 
 
 def _per_document(hits: list[CellHit], files: list[str]) -> list[CellHit]:

@@ -153,3 +153,17 @@ def test_the_real_interim_reports_tax_revenue_for_the_first_quarter_gets_its_for
                   0.9, cell=cell, caption=table.caption)
     found = finder.year_forecasts([ev], ("2024",))
     assert [(f.cell.column, f.cell.value_text) for f in found] == [("Prognos 2024", "5 952")]
+
+
+def test_the_kind_asked_is_judged_on_the_hits_near_the_best():
+    from assistant.finder import _could_be_given
+    table = Table("a:t1", "a.txt", "Mätetal", (), "%", 1, 5)
+
+    def hit(row, column, kind, score):
+        return CellHit(Cell("a:t1", "a.txt", 3, row, column, "93 %", 93.0, column_kind=kind), table, None, score)
+    target = hit("Punktlighet", "Målvärde 2023", "mål", 0.68)
+    weaker_outcome = hit("Marknadsandel", "Utfall 2023", "utfall", 0.43)
+    near_outcome = hit("Punktlighet RT", "Utfall 2023", "utfall", 0.62)
+    assert _could_be_given([target, weaker_outcome]) == [target]
+    assert _could_be_given([target, near_outcome]) == [target, near_outcome]
+    assert _could_be_given([hit("Punktlighet", "Mål 2023", "mål", 0.1)]) == []

@@ -85,3 +85,10 @@ def test_what_has_been_reached_so_far_asks_for_an_outcome():
     assert asks_about_now(q) and asks_about_now("How many are there today?")
     assert analyse(q, q, q, ALIASES).kinds == ("bokslut", "utfall")
     assert not asks_about_now("hur mycket ska de installera till 2028?")
+
+
+def test_what_actually_happened_asks_for_an_outcome_but_a_measure_named_actual_does_not():
+    q = "hur punktlig var kollektivtrafiken faktiskt 2023?"
+    assert "utfall" in analyse(q, q, q, ALIASES).kinds
+    measure = "Hur hög ska den faktiska sysselsättningsgraden vara 2028?"
+    assert analyse(measure, measure, measure, ALIASES).kinds == ()

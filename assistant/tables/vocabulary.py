@@ -32,7 +32,10 @@ KIND_WORDS.update({"budgeteras": "budget", "budgeterad": "budget", "budgeterade"
                    "target": "mål", "goal": "mål"})
 # words that ask for the situation now: what has been reached so far is an outcome, not a target
 NOW_WORDS = ("redan", "hittills", "idag", "already", "currently", "today")
-KIND_WORDS.update({w: "utfall" for w in NOW_WORDS})
+# "hur punktlig var den faktiskt?", "what did it actually get?": what happened, not what was planned
+# (not "faktiska": "den faktiska sysselsättningsgraden" is a measure, dev q003)
+ACTUAL_WORDS = ("faktiskt", "actually")
+KIND_WORDS.update({w: "utfall" for w in NOW_WORDS + ACTUAL_WORDS})
 SHORT_YEAR = re.compile(r"(?:\b(?:år|året|budgetår|budgetåret|planår|planåret|year)\s*)?[-–'’](\d{2})(?!\d)")
 # kinds that satisfy a requested kind ("utfall" is also a full-year "bokslut")
 KIND_ACCEPTS = {"utfall": {"utfall", "bokslut"}, "bokslut": {"bokslut", "utfall"}}
