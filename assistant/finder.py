@@ -16,7 +16,7 @@ from . import calibration
 from .document_names import DocumentNames
 from .evidence import Scorer, cell_evidence, list_items_after, with_gaps, with_list
 from .index import Index
-from .question import is_list_question, question_years, values_in
+from .question import counts_things, is_list_question, is_money, question_years, values_in
 from .records import Context, Evidence
 from .semantic import ROW, SENTENCE, normalised, row_text
 from .tables import STRONG_MATCH, CellHit, TableStore, requested_kinds
@@ -102,6 +102,8 @@ class Finder:
         kinds = requested_kinds(question)
         hits = self._scored_cells(self._lookup(question, files, years, quoted), meaning, years, files, kinds,
                                   set(self.scorer.tokenizer.tokens(asked)))
+        if counts_things(question):  # "hur många sms-livräddare?" is not answered by "1 Mkr"
+            hits = [h for h in hits if not is_money(f"{h.cell.unit} {h.cell.value_text}")]
         same_value = [h for h in hits if h.cell.value is not None and abs(h.cell.value) in quoted]
         if same_value:  # "vilket år avser driftsramen på 5 853 mnkr?": the cell that holds that value
             hits = same_value

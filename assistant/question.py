@@ -111,6 +111,21 @@ def asks_for_amount(question: str) -> bool:
     return bool(_AMOUNT_QUESTION.search(question))
 
 
+# "hur många sms-livräddare?" counts things; an amount of money does not answer it, unless the
+# question counts money ("hur många miljoner?")
+_COUNT_QUESTION = re.compile(r"\b(?:hur många|how many)\b", re.IGNORECASE)
+_MONEY = re.compile(r"\b(?:mnkr|mkr|tkr|kr|kronor|miljoner|miljarder|million|billion|sek|pengar|money|kostar|cost\w*)\b|"
+                    r"\b\w*(?:kronor|pengar)\b", re.IGNORECASE)
+
+
+def counts_things(question: str) -> bool:
+    return bool(_COUNT_QUESTION.search(question)) and not _MONEY.search(_COUNT_QUESTION.sub(" ", question))
+
+
+def is_money(text: str) -> bool:
+    return bool(_MONEY.search(text))
+
+
 def asks_two_things(question: str) -> bool:
     return bool(_TWO_PARTS.search(question))
 

@@ -167,3 +167,12 @@ def test_the_kind_asked_is_judged_on_the_hits_near_the_best():
     assert _could_be_given([target, weaker_outcome]) == [target]
     assert _could_be_given([target, near_outcome]) == [target, near_outcome]
     assert _could_be_given([hit("Punktlighet", "Mål 2023", "mål", 0.1)]) == []
+
+
+@pytest.mark.slow
+def test_the_real_index_answers_how_many_with_a_count_not_with_money(assistant):
+    finder = assistant.finder
+    money = finder.cells("hur mycket pengar får arbetet med sms-livräddare?", None)[0]
+    assert any("Mkr" in e.cell.value_text for e in money)  # the assignment's financing is there
+    counted = finder.cells("hur många sms-livräddare finns det i länet?", None)[0]
+    assert not any("Mkr" in e.cell.value_text or "mnkr" in e.cell.unit for e in counted)

@@ -92,3 +92,10 @@ def test_what_actually_happened_asks_for_an_outcome_but_a_measure_named_actual_d
     assert "utfall" in analyse(q, q, q, ALIASES).kinds
     measure = "Hur hög ska den faktiska sysselsättningsgraden vara 2028?"
     assert analyse(measure, measure, measure, ALIASES).kinds == ()
+
+
+def test_a_count_of_things_is_told_apart_from_a_count_of_money():
+    from assistant.question import counts_things, is_money
+    assert counts_things("hur många sms-livräddare finns det?") and counts_things("How many nurses were hired?")
+    assert not counts_things("hur många miljoner kronor kostar det?") and not counts_things("hur mycket kostar det?")
+    assert is_money("mnkr 1 Mkr") and is_money("5 560 kr") and not is_money("% 64 %")
