@@ -155,12 +155,12 @@ class Assistant:
     def ask_stream(self, question: str, history: list[dict[str, str]] | None = None,
                    documents: list[str] | None = None, mode: str | None = None) -> Iterator[StreamEvent]:
         asked = clean_question(question)
-        work = _Work(self._read(asked), time.perf_counter(), asked)
-        problem = input_problem(work.question, self.settings.max_question_chars)
+        problem = input_problem(asked, self.settings.max_question_chars)  # before any work on it
         if problem:
-            yield StreamEvent("final", answer=Answer(work.question, problem, refused=True, mode="input",
+            yield StreamEvent("final", answer=Answer(asked, problem, refused=True, mode="input",
                                                      verification="not_needed", decision=Decision("input")))
             return
+        work = _Work(self._read(asked), time.perf_counter(), asked)
         self._refresh()
         draft = self._extractive_draft(work, history or [], documents)
         mode = mode or self.settings.mode

@@ -34,12 +34,15 @@ _WORD = re.compile(r"[a-zåäöé]+", re.IGNORECASE)
 class Speller:
     counts: dict[str, int]  # the documents' words and how often they occur
     stems: frozenset[str]  # the stems of those words and of the synonym map's words
+    # a word one letter from a document's word is at most one letter longer than the longest: a
+    # longer one is left alone without building its neighbours (a 20 000-letter "word" took 23 GB and 78 s)
+    longest: int = 0
 
     @classmethod
     def from_texts(cls, texts: Iterable[str], known_stems: Iterable[str] = ()) -> "Speller":
         counts = Counter(w for text in texts for w in _WORD.findall(text.lower()))
         stems = {normalise_word(w) for w in counts} | set(known_stems)
-        return cls(dict(counts), frozenset(stems))
+        return cls(dict(counts), frozenset(stems), max(map(len, counts), default=0))
 
     def correct(self, question: str) -> str:
         """The question with each misspelt word replaced by the documents' most frequent word one
@@ -48,7 +51,7 @@ class Speller:
 
     def _word(self, word: str) -> str:
         low = word.lower()
-        if len(low) < MIN_LETTERS or low in self.counts or low in QUESTION_STOPWORDS:
+        if not MIN_LETTERS <= len(low) <= self.longest + 1 or low in self.counts or low in QUESTION_STOPWORDS:
             return word
         if normalise_word(low) in self.stems:
             return word

@@ -51,3 +51,14 @@ def test_a_misspelt_question_gets_the_answer_of_the_rightly_spelt_one(assistant)
 def test_an_english_question_is_not_spelt_as_swedish(assistant):
     assert assistant._read("How much did the region spend on agency staff?") == \
         "How much did the region spend on agency staff?"
+
+
+def test_a_word_longer_than_any_of_the_documents_is_left_alone_without_searching(speller, monkeypatch):
+    import assistant.spelling as spelling
+
+    def no_search(word):
+        raise AssertionError(f"searched the neighbours of a {len(word)}-letter word")
+    longest = max(len(w) for w in speller.counts)
+    assert speller.correct("x" * (longest + 1)) == "x" * (longest + 1)  # still searched: one letter more
+    monkeypatch.setattr(spelling, "_one_letter_away", no_search)
+    assert speller.correct("x" * 20_000) == "x" * 20_000
