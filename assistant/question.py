@@ -20,6 +20,7 @@ from . import prompts
 from .document_names import DocumentNames
 from .lexical import QUOTED_TERM, words
 from .tables import parse_number, requested_kinds
+from .tables.lines import unit_from_text
 from .tables.vocabulary import NOW_WORDS
 from .text import INVISIBLE_CHARS, NUMBER, YEAR, YEAR_RANGE, collapse_spaces
 
@@ -114,16 +115,17 @@ def asks_for_amount(question: str) -> bool:
 # "hur många sms-livräddare?" counts things; an amount of money does not answer it, unless the
 # question counts money ("hur många miljoner?")
 _COUNT_QUESTION = re.compile(r"\b(?:hur många|how many)\b", re.IGNORECASE)
-_MONEY = re.compile(r"\b(?:mnkr|mkr|tkr|kr|kronor|miljoner|miljarder|million|billion|sek|pengar|money|kostar|cost\w*)\b|"
-                    r"\b\w*(?:kronor|pengar)\b", re.IGNORECASE)
-
-
-def counts_things(question: str) -> bool:
-    return bool(_COUNT_QUESTION.search(question)) and not _MONEY.search(_COUNT_QUESTION.sub(" ", question))
+# the words of money beside the tables' units (`unit_from_text`: tkr, mnkr, mdkr, kr)
+_MONEY_WORDS = re.compile(r"\b\w*(?:kronor|pengar)\b|\b(?:miljoner|miljarder|million|billion|sek|money|kostar|cost\w*)\b",
+                          re.IGNORECASE)
 
 
 def is_money(text: str) -> bool:
-    return bool(_MONEY.search(text))
+    return bool(unit_from_text(text) or _MONEY_WORDS.search(text))
+
+
+def counts_things(question: str) -> bool:
+    return bool(_COUNT_QUESTION.search(question)) and not is_money(_COUNT_QUESTION.sub(" ", question))
 
 
 def asks_two_things(question: str) -> bool:
