@@ -4,7 +4,8 @@ the question. Each is a logistic regression; its weights and thresholds are fitt
 rewrites in `evals/paraphrases.jsonl`), never on the test split. Refit after changing a signal.
 
 Signals (all computed in `finder.py`):
-    cell      lexical   the table store's word match of question and row (0 when not a word match)
+    cell      lexical   the table store's word match of question and row; for a row found by meaning
+                        alone, the same score without the lookup's floors (`TableStore.word_match`)
               meaning   cosine of the question and the row's vector (label – caption), semantic index
               *_gap     how far behind the question's best candidate it lies in lexical / meaning
               kind      1 when the question names a value kind (mål, utfall, prognos…) and the cell has it

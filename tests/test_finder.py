@@ -176,3 +176,20 @@ def test_the_real_index_answers_how_many_with_a_count_not_with_money(assistant):
     assert any("Mkr" in e.cell.value_text for e in money)  # the assignment's financing is there
     counted = finder.cells("hur många sms-livräddare finns det i länet?", None)[0]
     assert not any("Mkr" in e.cell.value_text or "mnkr" in e.cell.unit for e in counted)
+
+
+@pytest.mark.slow
+def test_a_row_found_by_meaning_alone_is_scored_by_the_words_it_shares(assistant):
+    """"rättspsyk-huset K8" is no word match of "Nybyggnation hus K8 för Rättspsykiatri"; found by
+    meaning, the row's cells carry the words they share, and rows sharing fewer rank below them."""
+    finder, question = assistant.finder, "vad kostar nya rättspsyk-huset K8 2025 och 2026?"
+    meaning = assistant.embedder.embed_queries([question])[0]
+    log = finder.signal_log = []
+    try:
+        finder.cells(question, None, meaning)
+    finally:
+        finder.signal_log = None
+    k8 = [(s, hit) for kind, s, hit in log if kind == "cell" and "hus K8" in hit.cell.row]
+    assert k8 and all(s["lexical"] > 0.2 for s, _ in k8)
+    best = max(log, key=lambda t: t[2].score)[2]
+    assert "hus K8" in best.cell.row

@@ -121,3 +121,21 @@ def test_lookup_bad_arguments_raise_clear_errors(store, kwargs):
     with pytest.raises(ValueError) as info:
         store.lookup(**kwargs)
     assert str(info.value)
+
+
+def test_word_match_grades_rows_the_lookup_leaves_out(store):
+    """A row found by meaning alone is scored by the words it shares with the question, without the
+    lookup's floors: "rättspsyk-huset K8" shares "hus" and "K8" with "Nybyggnation hus K8 för
+    Rättspsykiatri", which the lookup does not return, and nothing with the sick-leave target."""
+    question = "vad kostar nya rättspsyk-huset K8 2025?"
+    k8 = next(c for t in store.tables() for c in store.table(t.id)[1] if "hus K8" in c.row and c.year == 2025)
+    sick_leave = store.lookup("sjukfrånvaro", year=2028, kind="mål")[0].cell
+    assert all(h.cell != k8 for h in store.lookup(question, limit=100))
+    got_k8, got_sick_leave = store.word_match(question, [k8, sick_leave])
+    assert 0.2 < got_k8 < 0.5 and got_sick_leave == 0.0
+
+
+def test_word_match_scores_a_hit_as_the_lookup_does(store):
+    top = store.lookup("faktisk sysselsättningsgrad")[0]
+    assert store.word_match("faktisk sysselsättningsgrad", [top.cell]) == [pytest.approx(top.score, abs=1e-4)]
+    assert store.word_match("2025", [top.cell]) == [0.0]  # a bare number is no measure

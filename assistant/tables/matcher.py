@@ -170,6 +170,17 @@ class TableStore(StoredTables):
         hits.sort(key=lambda h: (-h.score, h.cell.uncertain, h.cell.file, h.cell.line))
         return hits[:limit]
 
+    def word_match(self, measure: str, cells: list[Cell]) -> list[float]:
+        """How well each cell's row matches the measure's words, scored as `lookup` scores a hit but
+        without its floors: a row found by meaning alone is told apart from one sharing no word."""
+        query = self._query_of(measure[:MAX_MEASURE_CHARS])
+        if not query.content or all(q.isdigit() for q, _ in query.content):
+            return [0.0] * len(cells)
+        entries = self.__dict__.get("_entry_of")
+        if entries is None:
+            entries = self._entry_of = {e.cell: e for e in self._entries}
+        return [max(0.0, _score(entries[c], query, None, floors=False)) if c in entries else 0.0 for c in cells]
+
     def _query_of(self, measure: str) -> _Query:
         """The weighted stems of a measure and the hints (kind, comparator, year, document) it gives."""
         words = normalize_text(measure).split()
@@ -280,7 +291,7 @@ def _precision(e: Entry, matched: set[str]) -> float:
     return sum(weight(t) for t in e.row_tokens if t in matched) / row_weight if row_weight else 0.0
 
 
-def _score(e: Entry, query: _Query, year: int | None) -> float | None:
+def _score(e: Entry, query: _Query, year: int | None, floors: bool = True) -> float | None:
     """The cell's score for the query, or None when it is no hit."""
     c = e.cell
     coverage, row_hit, all_found, matched = _coverage(e, query)
@@ -290,7 +301,7 @@ def _score(e: Entry, query: _Query, year: int | None) -> float | None:
     # the measure must be in the row label, or every word of it in the row, caption or column;
     # a weaker match is considered only when the question's hints point at this cell
     floor = MIN_COVERAGE_HINTED if (kind_hinted or comparator_hinted or year_hinted) else MIN_SCORE
-    if coverage < floor or not (row_hit or (coverage >= MIN_COVERAGE_CONTEXT and all_found)):
+    if floors and (coverage < floor or not (row_hit or (coverage >= MIN_COVERAGE_CONTEXT and all_found))):
         return None
     score = coverage + PRECISION_WEIGHT * _precision(e, matched)
     if kind_hinted:
@@ -305,4 +316,4 @@ def _score(e: Entry, query: _Query, year: int | None) -> float | None:
         score -= TEXT_CELL_PENALTY
     if c.uncertain:
         score -= UNCERTAIN_PENALTY
-    return score if score >= MIN_SCORE else None
+    return score if score >= MIN_SCORE or not floors else None
