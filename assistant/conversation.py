@@ -22,7 +22,7 @@ from .document_names import DocumentNames
 from .lexical import STOPWORDS, words
 from .prompts import NEAREST, REFUSAL, REFUSAL_YEAR
 from .question import asks_about_now, question_years
-from .text import CITATION_MARKER, YEAR
+from .text import CITATION_MARKER, YEAR, collapse_spaces
 
 # "o" is how "och" is typed in a chat ("o 2027 då?")
 _FOLLOW_UP_START = re.compile(
@@ -162,7 +162,11 @@ def in_frame(question: str, previous: str, names: DocumentNames | None = None, a
     rest = _FILLER.sub("", question).strip(" ?.!")
     base = previous
     if names and names.named(rest):  # "och i alliansens budgetförslag?": another document
-        base = names.without(previous)
+        # the earlier question's years that the document now named does not speak of are not asked of it:
+        # "samma som i budgeten för 2021?" after "skattesats 2025?" asks for that budget's own rate
+        named = names.named(rest)
+        base = YEAR.sub(lambda m: m.group() if names.speak_of(named, int(m.group())) else "", names.without(previous))
+        base = collapse_spaces(base).replace(" ?", "?")
         rest_words = names.without(rest)
         if not _content_words(rest_words):
             text = f"{base.rstrip(' ?')} – {rest}?"

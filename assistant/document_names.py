@@ -159,6 +159,11 @@ class DocumentNames:
                 found |= set(fitting[:1]) if len(fitting) == 1 else set()
         return tuple(f for f in self._files if f in found)
 
+    def speak_of(self, files: Iterable[str], year: int) -> bool:
+        """Whether one of the documents speaks of the year (its period, its tables' columns); a document
+        whose years are not known is taken to."""
+        return any(file not in self._years or year in self._years[file] for file in files)
+
     def without(self, text: str) -> str:
         """The text with the names it holds taken out, with the owner's genitive before one
         ("alliansens budgetförslag")."""

@@ -88,3 +88,17 @@ def test_a_follow_up_about_now_does_not_inherit_the_earlier_target_year():
     assert "2028" not in now.focus and "installerat" in now.focus
     later = standalone_question("och solfångarna samma år?", history)
     assert "2028" in later.focus  # a follow-up that does not ask about now keeps the earlier year
+
+
+def test_a_follow_up_naming_another_document_drops_the_years_that_document_does_not_speak_of():
+    from assistant.document_names import DocumentNames
+    from assistant.text import period_years
+    names = DocumentNames({"budget2021.txt": ["budgeten för 2021"], "forslag.txt": ["budgetförslaget"]},
+                          {"budget2021.txt": period_years("2021–2023"), "forslag.txt": period_years("2024–2027")})
+    history = [{"role": "user", "content": "skattesats 2025?"},
+               {"role": "assistant", "content": "12,00 procent enligt budgetförslaget [1]."}]
+    other = standalone_question("samma som i budgeten för 2021?", history, names)
+    assert "2025" not in other.text and "skattesats" in other.text and "budgeten för 2021" in other.text
+    history[0]["content"] = "skattesats 2022?"
+    kept = standalone_question("samma som i budgeten för 2021?", history, names)
+    assert "2022" in kept.text  # a year the named document speaks of is still asked

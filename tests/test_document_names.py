@@ -66,3 +66,9 @@ def test_a_shared_name_names_the_document_whose_period_holds_the_year():
     assert SHARED.named("alliansens bokslut 2023") == ()  # both speak of 2023
     assert SHARED.named("Vad vill oppositionsalliansen?") == ("forslag.txt",)  # a name of its own
     assert SHARED.named("alliansen i budget 2021 och 2025") == ("budget2021.txt",)  # named outright
+
+
+def test_a_document_speaks_of_the_years_of_its_period_and_tables():
+    assert SHARED.speak_of(["budget2021.txt"], 2022) and not SHARED.speak_of(["budget2021.txt"], 2025)
+    assert SHARED.speak_of(["budget2021.txt", "forslag.txt"], 2025)
+    assert SHARED.speak_of(["okänd.txt"], 2025)  # a document whose years are not known is taken to
